@@ -1,0 +1,1 @@
+"""Subcommands of the `satellite` command line, one module each."""

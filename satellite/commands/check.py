@@ -1,0 +1,83 @@
+"""`satellite check`: config, models, audio devices and broker, with every problem listed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+
+from satellite.config import Config
+from satellite.errors import SatelliteError
+
+Check = Callable[[Config], list[str]]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("check", help="check config, models, audio devices and broker")
+    p.set_defaults(handler=run)
+
+
+def check_models(config: Config) -> list[str]:
+    from satellite.engines import model_path
+
+    names = ["melspectrogram", "embedding", *(m.name for m in config.wake.models)]
+    problems = []
+    for name in names:
+        try:
+            model_path(config, name)
+        except SatelliteError as err:
+            problems.append(str(err))
+    return problems
+
+
+def _check_input(spec: str) -> list[str]:
+    if spec == "-":
+        return []
+    if spec.lower().endswith(".wav") or os.path.sep in spec:
+        return [] if os.access(spec, os.R_OK) else [f"audio.input: cannot read {spec}"]
+    from satellite.audio.devices import find_device, open_portaudio
+
+    try:
+        pa = open_portaudio()
+        try:
+            find_device(pa, None if spec == "default" else spec, "input")
+        finally:
+            pa.terminate()
+    except SatelliteError as err:
+        return [f"audio.input: {err}"]
+    return []
+
+
+def _check_output(spec: str | None) -> list[str]:
+    if spec is None or spec in ("null", "none") or spec.lower().endswith(".wav"):
+        return []
+    from satellite.audio.devices import find_device, open_portaudio
+
+    try:
+        pa = open_portaudio()
+        try:
+            find_device(pa, None if spec == "default" else spec, "output")
+        finally:
+            pa.terminate()
+    except SatelliteError as err:
+        return [f"audio.output: {err}"]
+    return []
+
+
+def check_audio(config: Config) -> list[str]:
+    return _check_input(config.audio.input) + _check_output(config.audio.output)
+
+
+CHECKS: dict[str, Check] = {"models": check_models, "audio": check_audio}
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    print("config: ok")
+    failed = False
+    for name, check in CHECKS.items():
+        problems = check(config)
+        print(f"{name}: {'ok' if not problems else 'FAILED'}")
+        for problem in problems:
+            print(f"  - {problem}")
+        failed = failed or bool(problems)
+    return 1 if failed else 0

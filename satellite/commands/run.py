@@ -1,0 +1,49 @@
+"""`satellite run`: the daemon."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from satellite.config import Config
+from satellite.events import Event
+from satellite.pipeline import Bus
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("run", help="run the satellite daemon")
+    p.add_argument("--input", help="override audio.input (device, WAV file or - for stdin)")
+    p.add_argument("--output", help="override audio.output (device, WAV file or null)")
+    p.add_argument("--jsonl", action="store_true", help="also print events as JSON lines")
+    p.set_defaults(handler=run)
+
+
+def _log_event(event: Event) -> None:
+    if event.type != "state":
+        log.info("%s %s", event.type, {k: v for k, v in event.to_dict().items() if k != "type"})
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    from satellite.audio.sources import open_source
+    from satellite.commands.replay import Printer
+    from satellite.daemon import Daemon
+    from satellite.engines import load_pipeline
+    from satellite.turns import load_turn_handler
+
+    bus = Bus()
+    bus.subscribe(_log_event)
+    if args.jsonl:
+        import sys
+
+        bus.subscribe(Printer(sys.stdout, jsonl=True))
+    spec = args.input or config.audio.input
+    with open_source(spec, config.audio.input_rate, config.audio.reopen_backoff_max) as source:
+        handler = load_turn_handler(config, bus, speak=True, output=args.output)
+        daemon = Daemon(load_pipeline(config, bus, handler), source)
+        daemon.on_reload = getattr(handler, "reload", None)
+        daemon.install_signals()
+        log.info("listening on %s", source.name)
+        daemon.run()
+    return 0

