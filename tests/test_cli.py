@@ -58,7 +58,7 @@ def test_replay_resampled_stereo_file(turn_wav: tuple[Path, Take], tmp_path: Pat
     """A 44.1 kHz stereo file gives the same events as the 16 kHz original."""
     from satellite.audio.wavfile import resample, write_wav
 
-    path, take = turn_wav
+    _, take = turn_wav
     audio = resample(take.audio.astype(np.float32), 16000, 44100)
     stereo = np.stack([audio, audio], axis=1).clip(-32768, 32767).astype(np.int16)
     other = tmp_path / "stereo44.wav"
