@@ -24,6 +24,11 @@ import yaml
 
 from satellite.configtypes import build
 from satellite.errors import ConfigError
+from satellite.mqtt.config import MqttConfig
+from satellite.skills.config import SkillsConfig
+from satellite.stt import SttConfig
+from satellite.tts import TtsConfig
+from satellite.tts.earcon import EarconConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,6 +104,8 @@ class VadConfig:
     """webrtcvad aggressiveness, 0 (least) to 3 (most eager to call audio non-speech)."""
     speech_start: float = 0.06
     """Seconds of speech that open an utterance."""
+    pre_roll: float = 0.1
+    """Audio kept before the detected onset: webrtcvad notices soft onsets ("s", "f") late."""
     min_speech: float = 0.25
     """Shorter bursts of "speech" (clicks, noise) are ignored."""
     end_silence: float = 0.45
@@ -109,6 +116,8 @@ class VadConfig:
     """Longest utterance in seconds; longer speech is cut here."""
 
     def __post_init__(self) -> None:
+        if not 0 <= self.pre_roll <= 1:
+            raise ValueError(f"pre_roll: expected 0..1 seconds, got {self.pre_roll}")
         if self.aggressiveness not in (0, 1, 2, 3):
             raise ValueError(f"aggressiveness: expected 0..3, got {self.aggressiveness}")
         for name in (
@@ -145,6 +154,11 @@ class Config:
     wake: WakeConfig = field(default_factory=WakeConfig)
     vad: VadConfig = field(default_factory=VadConfig)
     timeouts: TimeoutsConfig = field(default_factory=TimeoutsConfig)
+    tts: TtsConfig = field(default_factory=TtsConfig)
+    earcons: EarconConfig = field(default_factory=EarconConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
+    skills: SkillsConfig = field(default_factory=SkillsConfig)
+    stt: SttConfig = field(default_factory=SttConfig)
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "config") -> Config:

@@ -20,7 +20,8 @@ T = TypeVar("T")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
+    """A value as error messages show it: `"text"`, `a list`, `nothing`, `42`."""
     if isinstance(value, str):
         return f'"{value}"'
     if value is None:
@@ -37,7 +38,7 @@ class _Builder:
         self.problems: list[str] = []
 
     def fail(self, path: str, expected: str, value: Any) -> None:
-        self.problems.append(f"{path}: expected {expected}, got {_describe(value)}")
+        self.problems.append(f"{path}: expected {expected}, got {describe(value)}")
 
     def value(self, hint: Any, data: Any, path: str) -> Any:
         origin = get_origin(hint)

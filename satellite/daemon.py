@@ -31,19 +31,25 @@ class Daemon:
         self.pipeline = pipeline
         self.source = source
         self.frames: queue.Queue[np.ndarray | None] = queue.Queue(QUEUE_SECONDS * RATE // FRAME)
+        self.tasks: queue.Queue[Callable[[], None]] = queue.Queue()
         self.stopping = threading.Event()
         self.on_reload: Callable[[], None] | None = None
 
     def stop(self) -> None:
         self.stopping.set()
 
+    def submit(self, task: Callable[[], None]) -> None:
+        """Run `task` on the processing thread, between two frames (from any thread)."""
+        self.tasks.put(task)
+
     def run(self) -> None:
         """Run until `stop()` or the end of the input."""
         capture = threading.Thread(target=self._capture, name="capture", daemon=True)
         capture.start()
         while not self.stopping.is_set():
+            self._run_tasks()
             try:
-                frame = self.frames.get(timeout=0.5)
+                frame = self.frames.get(timeout=0.1)
             except queue.Empty:
                 continue
             if frame is None:
@@ -58,6 +64,14 @@ class Daemon:
             self.pipeline.feed(frame)
         except Exception:  # keep listening whatever one frame did
             log.exception("processing failed; continuing")
+
+    def _run_tasks(self) -> None:
+        while not self.tasks.empty():
+            task = self.tasks.get_nowait()
+            try:
+                task()
+            except Exception:
+                log.exception("command failed")
 
     def _capture(self) -> None:
         try:
@@ -87,8 +101,8 @@ class Daemon:
             self.stop()
 
         def on_hup(_signum: int, _frame: FrameType | None) -> None:
-            if self.on_reload is not None:
-                self.on_reload()
+            if self.on_reload is not None:  # not here: the handler may interrupt a turn
+                self.submit(self.on_reload)
 
         signal.signal(signal.SIGTERM, on_stop)
         signal.signal(signal.SIGINT, on_stop)

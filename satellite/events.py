@@ -66,3 +66,69 @@ class StateEvent(Event):
 class ErrorEvent(Event):
     type: ClassVar[str] = "error"
     message: str
+
+
+@dataclass(frozen=True)
+class TranscriptEvent(Event):
+    """What speech-to-text heard in the utterance."""
+
+    type: ClassVar[str] = "transcript"
+    text: str
+    confidence: float
+    """0..1; how sure the recogniser is that `text` is what was said."""
+
+
+@dataclass(frozen=True)
+class IntentEvent(Event):
+    """The transcript was understood."""
+
+    type: ClassVar[str] = "intent"
+    name: str
+    slots: dict[str, Any]
+    """Slot name → value (numbers as numbers)."""
+    text: str
+    skill: str
+    source: str = "template"
+    """`template` (sentence templates) or `llm`."""
+
+
+@dataclass(frozen=True)
+class NotRecognizedEvent(Event):
+    """Speech was heard but it is nothing the satellite knows how to do."""
+
+    type: ClassVar[str] = "not_recognized"
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReplyEvent(Event):
+    """What the satellite says back."""
+
+    type: ClassVar[str] = "reply"
+    text: str
+    source: str = "skill"
+    """`skill`, `error`, `timer`, `say` or `llm`."""
+    intent: str = ""
+
+
+@dataclass(frozen=True)
+class TimingsEvent(Event):
+    """Where the turn's time went, in milliseconds (wall clock; VAD tail in audio time)."""
+
+    type: ClassVar[str] = "timings"
+    vad_tail_ms: float
+    stt_ms: float
+    nlu_ms: float
+    action_ms: float
+    tts_first_audio_ms: float | None
+    intent_ms: float | None
+    """End-of-speech decision → intent published."""
+    first_audio_ms: float | None
+    """End-of-speech decision → first reply audio handed to the output."""
+    tts_total_ms: float | None = None
+    """Time spent synthesising the whole reply (every sentence; playback excluded)."""
+    llm_first_token_ms: float | None = None
+    """Language model: prompt sent → first token (None when no model ran: `lite` profile)."""
+    llm_total_ms: float | None = None
+    """Language model: prompt sent → last token (None when no model ran)."""

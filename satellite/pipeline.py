@@ -86,6 +86,12 @@ class Pipeline:
             self.listener.start_listening()
             self._enter(State.LISTENING)
 
+    def stop_turn(self) -> None:
+        """Drop the utterance being listened to and go back to idle (the `stop` command)."""
+        self.listener.cancel()
+        if self.machine.state is not State.MUTED:
+            self._enter(State.IDLE)
+
     def set_muted(self, muted: bool) -> None:
         self.listener.wake_enabled = not muted
         if muted:

@@ -46,6 +46,7 @@ class Segmenter:
         self._timeout = round(config.no_speech_timeout * RATE)
         self._max = round(config.max_utterance * RATE)
         self._min = round(config.min_speech * RATE)
+        self._pre_roll = round(config.pre_roll * RATE)
         self.active = False
         self._origin = 0
         self._chunks: list[np.ndarray] = []
@@ -102,7 +103,8 @@ class Segmenter:
         if self._onset is None:
             self._run = self._run + 1 if speech else 0
             if self._run >= self._start_frames:
-                self._onset = self._position - self._run * VAD_FRAME
+                onset = self._position - self._run * VAD_FRAME - self._pre_roll
+                self._onset = max(self._origin, onset)
                 self._last_speech = self._position
             elif self._position - self._origin >= self._timeout:
                 return self._close(None, self._position, "no_speech")

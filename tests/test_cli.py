@@ -13,15 +13,18 @@ import pytest
 from tests.speech import Take
 
 
-def satellite(*args: str, config: Path | None = None, stdin: bytes | None = None,
-              timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def satellite(
+    *args: str, config: Path | None = None, stdin: bytes | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "satellite"]
     if config is not None:
         command += ["--config", str(config)]
-    return subprocess.run(
-        [*command, *args], capture_output=True, text=stdin is None, input=stdin, timeout=timeout
-    ) if stdin is None else subprocess.run(
-        [*command, *args], capture_output=True, input=stdin, timeout=timeout
+    return (
+        subprocess.run(
+            [*command, *args], capture_output=True, text=stdin is None, input=stdin, timeout=timeout
+        )
+        if stdin is None
+        else subprocess.run([*command, *args], capture_output=True, input=stdin, timeout=timeout)
     )
 
 
@@ -91,11 +94,14 @@ def test_replay_bad_files_are_reported_and_the_rest_replayed(
     assert [e["type"] for e in events(result.stdout)][:2] == ["wake", "utterance"]
 
 
-def test_run_daemon_on_a_file(turn_wav: tuple[Path, Take]) -> None:
+def test_run_daemon_on_a_file(turn_wav: tuple[Path, Take], tmp_path: Path) -> None:
     path, _ = turn_wav
-    result = satellite("run", "--input", str(path), "--output", "null", "--jsonl")
+    config = tmp_path / "config.yaml"
+    config.write_text("mqtt:\n  enabled: false\n")
+    result = satellite("run", "--input", str(path), "--output", "null", "--jsonl", config=config)
     assert result.returncode == 0, result.stderr
-    assert [e["type"] for e in events(result.stdout)][:2] == ["wake", "utterance"]
+    types = [e["type"] for e in events(result.stdout)]
+    assert types[:4] == ["wake", "utterance", "transcript", "intent"]
 
 
 def test_run_without_audio_device_gives_a_message(tmp_path: Path, models_dir: Path) -> None:
@@ -134,10 +140,28 @@ def test_check_reports_missing_model_and_device(tmp_path: Path) -> None:
 def test_check_passes_with_models_and_file_io(tmp_path: Path, turn_wav: tuple[Path, Take]) -> None:
     path, _ = turn_wav
     config = tmp_path / "config.yaml"
-    config.write_text(f"audio:\n  input: {path}\n  output: null\n")
+    config.write_text(f"audio:\n  input: {path}\n  output: null\nmqtt:\n  enabled: false\n")
     result = satellite("check", config=config)
     assert result.returncode == 0, result.stdout
-    assert "models: ok" in result.stdout and "audio: ok" in result.stdout
+    for part in ("models", "audio", "skills", "mqtt"):
+        assert f"{part}: ok" in result.stdout
+
+
+def test_check_reports_unreachable_broker_and_bad_skill(tmp_path: Path, models_dir: Path) -> None:
+    from tests.mqtt_fixtures import free_port
+
+    skills = tmp_path / "skills"
+    skills.mkdir()
+    (skills / "broken.yaml").write_text("intents:\n  X:\n    sentences: [\"go {nowhere}\"]\n")
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"mqtt:\n  port: {free_port()}\nskills:\n  directories: [{skills}]\n"
+        "audio:\n  output: null\n  input: '-'\n"
+    )
+    result = satellite("check", config=config)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "mqtt: FAILED" in result.stdout and "skills: FAILED" in result.stdout
+    assert "broken.yaml" in result.stdout
 
 
 def test_corrupt_model_is_reported(tmp_path: Path, models_dir: Path, turn_wav) -> None:

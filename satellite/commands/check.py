@@ -19,6 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def check_models(config: Config) -> list[str]:
     from satellite.engines import model_path
+    from satellite.modelstore.locate import open_store
 
     names = ["melspectrogram", "embedding", *(m.name for m in config.wake.models)]
     problems = []
@@ -27,6 +28,9 @@ def check_models(config: Config) -> list[str]:
             model_path(config, name)
         except SatelliteError as err:
             problems.append(str(err))
+    if not problems:  # sizes are right: now the checksums
+        store = open_store(config.models.dir, config.models.manifest)
+        problems = store.verify([n for n in names if not n.endswith(".onnx")])
     return problems
 
 
@@ -68,7 +72,25 @@ def check_audio(config: Config) -> list[str]:
     return _check_input(config.audio.input) + _check_output(config.audio.output)
 
 
-CHECKS: dict[str, Check] = {"models": check_models, "audio": check_audio}
+def check_broker(config: Config) -> list[str]:
+    from satellite.mqtt import check_broker as probe
+
+    problem = probe(config.mqtt, timeout=5.0)
+    return [] if problem is None else [problem]
+
+
+def check_skills(config: Config) -> list[str]:
+    from satellite.skills import SkillSet
+
+    return [str(p) for p in SkillSet(config.skills).problems]
+
+
+CHECKS: dict[str, Check] = {
+    "models": check_models,
+    "audio": check_audio,
+    "skills": check_skills,
+    "mqtt": check_broker,
+}
 
 
 def run(args: argparse.Namespace, config: Config) -> int:

@@ -11,7 +11,7 @@ from typing import TextIO
 from satellite.config import Config
 from satellite.errors import AudioError
 from satellite.events import Event
-from satellite.pipeline import Bus, Pipeline
+from satellite.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +59,12 @@ def replay_file(pipeline: Pipeline, path: str) -> None:
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    from satellite.engines import load_pipeline
-    from satellite.turns import load_turn_handler
+    from satellite.assembly import build
 
-    bus = Bus()
+    satellite = build(config, live=False)
     printer = Printer(sys.stdout, args.jsonl)
-    bus.subscribe(printer)
-    pipeline = load_pipeline(config, bus, load_turn_handler(config, bus, speak=False))
+    satellite.bus.subscribe(printer)
+    pipeline = satellite.pipeline
     failed = 0
     for path in args.files:
         printer.file = path

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from satellite.config import Config
 from satellite.events import Event
-from satellite.pipeline import Bus
 
 log = logging.getLogger(__name__)
 
@@ -26,24 +26,25 @@ def _log_event(event: Event) -> None:
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
+    from satellite.assembly import build
     from satellite.audio.sources import open_source
     from satellite.commands.replay import Printer
     from satellite.daemon import Daemon
-    from satellite.engines import load_pipeline
-    from satellite.turns import load_turn_handler
 
-    bus = Bus()
-    bus.subscribe(_log_event)
-    if args.jsonl:
-        import sys
-
-        bus.subscribe(Printer(sys.stdout, jsonl=True))
     spec = args.input or config.audio.input
     with open_source(spec, config.audio.input_rate, config.audio.reopen_backoff_max) as source:
-        handler = load_turn_handler(config, bus, speak=True, output=args.output)
-        daemon = Daemon(load_pipeline(config, bus, handler), source)
-        daemon.on_reload = getattr(handler, "reload", None)
-        daemon.install_signals()
-        log.info("listening on %s", source.name)
-        daemon.run()
+        satellite = build(config, live=True, output=args.output)
+        try:
+            satellite.bus.subscribe(_log_event)
+            if args.jsonl:
+                satellite.bus.subscribe(Printer(sys.stdout, jsonl=True))
+            daemon = Daemon(satellite.pipeline, source)
+            daemon.on_reload = satellite.assistant.reload
+            if satellite.remote is not None:
+                satellite.remote.submit = daemon.submit
+            daemon.install_signals()
+            log.info("listening on %s", source.name)
+            daemon.run()
+        finally:
+            satellite.close()
     return 0

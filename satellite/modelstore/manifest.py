@@ -24,6 +24,7 @@ from typing import Any, Final, Literal
 
 import yaml
 
+from satellite.configtypes import describe
 from satellite.errors import ModelError
 
 SourceKind = Literal["url", "npm", "pip"]
@@ -172,7 +173,7 @@ class _Reader:
     def mapping(self, data: Any, where: str, required: set[str], optional: set[str]) -> bool:
         """Check `data` is a mapping with the required keys and no unknown ones."""
         if not isinstance(data, dict):
-            self.fail(where or "manifest", f"expected a mapping, got {_describe(data)}")
+            self.fail(where or "manifest", f"expected a mapping, got {describe(data)}")
             return False
         known = required | optional
         prefix = f"{where}." if where else ""
@@ -186,14 +187,14 @@ class _Reader:
     def text(self, data: Any, where: str) -> str | None:
         if isinstance(data, str) and data.strip():
             return data.strip()
-        self.fail(where, f"expected a non-empty string, got {_describe(data)}")
+        self.fail(where, f"expected a non-empty string, got {describe(data)}")
         return None
 
     def manifest(self, data: Any, path: str) -> Manifest | None:
         if not self.mapping(data, "", {"version", "models", "profiles"}, {"sources"}):
             return None
         if data["version"] != 1:
-            self.fail("version", f"expected 1, got {_describe(data['version'])}")
+            self.fail("version", f"expected 1, got {describe(data['version'])}")
         self.source_templates(data.get("sources", {}))
         models = self.models(data["models"])
         profiles = _Profiles(self, models).read(data["profiles"])
@@ -202,7 +203,7 @@ class _Reader:
 
     def source_templates(self, data: Any) -> None:
         if not isinstance(data, dict):
-            self.fail("sources", f"expected a mapping, got {_describe(data)}")
+            self.fail("sources", f"expected a mapping, got {describe(data)}")
             return
         for name, entry in data.items():
             source = self.source(entry, f"sources.{name}", "{file}", templates=False)
@@ -211,7 +212,7 @@ class _Reader:
 
     def models(self, data: Any) -> dict[str, ModelSpec]:
         if not isinstance(data, dict) or not data:
-            self.fail("models", f"expected a non-empty mapping, got {_describe(data)}")
+            self.fail("models", f"expected a non-empty mapping, got {describe(data)}")
             return {}
         models: dict[str, ModelSpec] = {}
         for name, entry in data.items():
@@ -233,7 +234,7 @@ class _Reader:
         licence = self.text(data["licence"], f"{where}.licence")
         description = data.get("description", "")
         if not isinstance(description, str):
-            self.fail(f"{where}.description", f"expected a string, got {_describe(description)}")
+            self.fail(f"{where}.description", f"expected a string, got {describe(description)}")
         files = self.files(data["files"], f"{where}.files")
         if kind is None or licence is None or not files or not isinstance(description, str):
             return None
@@ -241,7 +242,7 @@ class _Reader:
 
     def files(self, data: Any, where: str) -> tuple[ModelFile, ...]:
         if not isinstance(data, list) or not data:
-            self.fail(where, f"expected a non-empty list, got {_describe(data)}")
+            self.fail(where, f"expected a non-empty list, got {describe(data)}")
             return ()
         files = [self.file(entry, f"{where}[{i}]") for i, entry in enumerate(data)]
         return tuple(f for f in files if f is not None) if all(files) else ()
@@ -253,10 +254,10 @@ class _Reader:
         size, sha = data["size"], data["sha256"]
         size_ok = isinstance(size, int) and not isinstance(size, bool) and size > 0
         if not size_ok:
-            self.fail(f"{where}.size", f"expected a positive byte count, got {_describe(size)}")
+            self.fail(f"{where}.size", f"expected a positive byte count, got {describe(size)}")
         sha_ok = isinstance(sha, str) and bool(_SHA256.match(sha.lower()))
         if not sha_ok:
-            self.fail(f"{where}.sha256", f"expected 64 hexadecimal digits, got {_describe(sha)}")
+            self.fail(f"{where}.sha256", f"expected 64 hexadecimal digits, got {describe(sha)}")
         if path is None:
             return None
         sources = self.sources(data["sources"], f"{where}.sources", PurePosixPath(path).name)
@@ -276,7 +277,7 @@ class _Reader:
 
     def sources(self, data: Any, where: str, file: str) -> tuple[Source, ...]:
         if not isinstance(data, list) or not data:
-            self.fail(where, f"expected a non-empty list, got {_describe(data)}")
+            self.fail(where, f"expected a non-empty list, got {describe(data)}")
             return ()
         found = [self.source(entry, f"{where}[{i}]", file) for i, entry in enumerate(data)]
         return tuple(s for s in found if s is not None) if all(found) else ()
@@ -343,7 +344,7 @@ class _Profiles:
 
     def read(self, data: Any) -> dict[str, tuple[str, ...]]:
         if not isinstance(data, dict) or not data:
-            self.reader.fail("profiles", f"expected a non-empty mapping, got {_describe(data)}")
+            self.reader.fail("profiles", f"expected a non-empty mapping, got {describe(data)}")
             return {}
         self.names = {str(name) for name in data}
         for name, entry in data.items():
@@ -356,15 +357,15 @@ class _Profiles:
             return
         parent = data.get("extends", "")
         if parent and (not isinstance(parent, str) or parent not in self.names):
-            self.reader.fail(f"{where}.extends", f"unknown profile {_describe(parent)}")
+            self.reader.fail(f"{where}.extends", f"unknown profile {describe(parent)}")
             parent = ""
         names = data["models"]
         if not isinstance(names, list):
-            self.reader.fail(f"{where}.models", f"expected a list, got {_describe(names)}")
+            self.reader.fail(f"{where}.models", f"expected a list, got {describe(names)}")
             names = []
         for i, model in enumerate(names):
             if model not in self.models:
-                self.reader.fail(f"{where}.models[{i}]", f"unknown model {_describe(model)}")
+                self.reader.fail(f"{where}.models[{i}]", f"unknown model {describe(model)}")
         self.raw[name] = (parent, [m for m in names if m in self.models])
 
     def expand(self, name: str, seen: list[str]) -> list[str]:
@@ -381,14 +382,3 @@ def _expand(source: Source, file: str) -> Source:
         source.kind, source.location.replace("{file}", file), source.member.replace("{file}", file)
     )
 
-
-def _describe(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if value is None:
-        return "nothing"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return repr(value)

@@ -2,7 +2,7 @@
 
 The text is passed as a single argument after `--`, never through a shell, so text that starts
 with `-` is spoken rather than read as an option. espeak-ng writes a 22.05 kHz WAV stream to
-stdout (with a placeholder size in its header), which is decoded and resampled to 16 kHz.
+stdout (with a dummy size in its header), which is decoded and resampled to 16 kHz.
 """
 
 from __future__ import annotations

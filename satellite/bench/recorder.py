@@ -1,0 +1,80 @@
+"""What one turn did, as seen on the bus: the events and when (monotonic) they passed."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from satellite.events import (
+    Event,
+    IntentEvent,
+    TimingsEvent,
+    TranscriptEvent,
+    UtteranceEvent,
+    WakeEvent,
+)
+from satellite.speaker import Speaker
+
+
+@dataclass
+class TurnRecord:
+    """The events of one turn (the first of each kind)."""
+
+    wake: WakeEvent | None = None
+    utterance: UtteranceEvent | None = None
+    transcript: str = ""
+    intent: IntentEvent | None = None
+    intent_at: float | None = None
+    """Monotonic time at which the intent event went through the bus (and to the publisher)."""
+    timings: TimingsEvent | None = None
+    tts_total_ms: float | None = None
+    wakes: int = 0
+    intents: int = 0
+    extra: list[str] = field(default_factory=list)
+    """Types of events after the first turn's timings (a second turn in the same take)."""
+
+    @property
+    def utterance_audio(self) -> np.ndarray | None:
+        return None if self.utterance is None else self.utterance.audio
+
+
+class Recorder:
+    """A bus subscriber; `start()` begins a new record."""
+
+    def __init__(self, speaker: Speaker | None) -> None:
+        self.speaker = speaker
+        self.record = TurnRecord()
+
+    def start(self) -> TurnRecord:
+        self.record = TurnRecord()
+        return self.record
+
+    def __call__(self, event: Event) -> None:
+        r = self.record
+        if r.timings is not None:
+            r.extra.append(event.type)
+        elif isinstance(event, WakeEvent):
+            r.wakes += 1
+            r.wake = r.wake or event
+        elif isinstance(event, UtteranceEvent) and r.utterance is None:
+            r.utterance = event
+        elif isinstance(event, TranscriptEvent):
+            r.transcript = event.text
+        elif isinstance(event, IntentEvent):
+            r.intents += 1
+            if r.intent is None:
+                r.intent, r.intent_at = event, time.monotonic()
+        elif isinstance(event, TimingsEvent):
+            r.timings = event
+            r.tts_total_ms = self._tts_total(event)
+
+    def _tts_total(self, event: TimingsEvent) -> float | None:
+        """From the event when the turn handler fills it, else from the speaker."""
+        if event.tts_total_ms is not None or event.tts_first_audio_ms is None:
+            return event.tts_total_ms
+        last = self.speaker.last_speech if self.speaker is not None else None
+        if last is None or last.first_audio is None:
+            return None
+        return round(last.synthesis * 1000, 3)

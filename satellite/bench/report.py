@@ -1,0 +1,168 @@
+"""The bench's results as a JSON document (for machines) and as a table (for people)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from satellite.bench.corpus import Turn
+from satellite.bench.machine import header
+from satellite.bench.recorder import TurnRecord
+from satellite.bench.runner import RunResult
+from satellite.bench.stages import END_TO_END, STAGES, Profile, Stage
+from satellite.bench.stats import summarize, word_accuracy
+
+Samples = dict[str, list[float]]
+
+
+def _timing(records: Sequence[TurnRecord], name: str) -> list[float]:
+    values = (getattr(r.timings, name) for r in records if r.timings is not None)
+    return [float(v) for v in values if v is not None]
+
+
+def stage_samples(result: RunResult) -> Samples:
+    records = result.records
+    samples: Samples = {"wake": result.wake_frame_ms, "mqtt_publish": result.mqtt_ms}
+    for key in (
+        "vad_tail",
+        "stt",
+        "nlu",
+        "action",
+        "tts_first_audio",
+        "llm_first_token",
+        "llm_total",
+    ):
+        samples[key] = _timing(records, f"{key}_ms")
+    samples["tts_total"] = [r.tts_total_ms for r in records if r.tts_total_ms is not None]
+    return samples
+
+
+def end_to_end(turns: Sequence[Turn], records: Sequence[TurnRecord]) -> Samples:
+    """From the true end of the command's speech (corpus) to the intent and the first audio.
+
+    The part up to the end-of-speech decision is audio time (it passes in real time when live),
+    the rest wall-clock.
+    """
+    out: Samples = {"speech_end_to_intent": [], "speech_end_to_first_audio": []}
+    for turn, record in zip(turns, records, strict=True):
+        if record.utterance is None or record.timings is None:
+            continue
+        tail = (record.utterance.t - turn.speech_end) * 1000
+        for key, value in (
+            ("speech_end_to_intent", record.timings.intent_ms),
+            ("speech_end_to_first_audio", record.timings.first_audio_ms),
+        ):
+            if value is not None:
+                out[key].append(round(tail + value, 3))
+    return out
+
+
+def turn_summary(turns: Sequence[Turn], records: Sequence[TurnRecord]) -> dict[str, Any]:
+    pairs = list(zip(turns, records, strict=True))
+    return {
+        "count": len(pairs),
+        "woke": sum(r.wake is not None for _, r in pairs),
+        "understood": sum(r.intent is not None for _, r in pairs),
+        "correct": sum(r.intent is not None and r.intent.name == t.intent for t, r in pairs),
+        "word_accuracy": word_accuracy([(t.command, r.transcript) for t, r in pairs]),
+    }
+
+
+def per_turn(turns: Sequence[Turn], records: Sequence[TurnRecord]) -> list[dict[str, Any]]:
+    """What each turn said and what the satellite made of it."""
+    return [
+        {
+            "command": t.command,
+            "voice": t.voice,
+            "expected": t.intent,
+            "woke": r.wake is not None,
+            "heard": r.transcript,
+            "intent": r.intent.name if r.intent else None,
+        }
+        for t, r in zip(turns, records, strict=True)
+    ]
+
+
+def _stats(stages: Sequence[Stage], samples: Samples, profile: Profile) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for stage in stages:
+        summary = summarize(samples.get(stage.key, [])) if profile.has(stage) else None
+        out[stage.key] = None if summary is None else summary.to_dict()
+    return out
+
+
+def document(
+    profile: Profile,
+    machine: dict[str, Any],
+    turns: Sequence[Turn],
+    result: RunResult,
+    load: dict[str, Any],
+) -> dict[str, Any]:
+    """Everything measured, as plain JSON data; absent stages are null."""
+    samples = stage_samples(result)
+    unavailable = {s.key: f"n/a ({profile.name} profile)" for s in STAGES if not profile.has(s)}
+    if result.mqtt_note and not result.mqtt_ms:
+        unavailable["mqtt_publish"] = result.mqtt_note
+    return {
+        "profile": profile.name,
+        "machine": machine,
+        "turns": turn_summary(turns, result.records),
+        "per_turn": per_turn(turns, result.records),
+        "stages": _stats(STAGES, samples, profile),
+        "unavailable": unavailable,
+        "end_to_end": _stats(END_TO_END, end_to_end(turns, result.records), profile),
+        "load_ms": {**load.get("load_ms", {}), "build_total": result.build_ms},
+        "load_error": load.get("error"),
+        "peak_rss_mb": result.peak_rss_mb,
+        "idle": {
+            "seconds": result.idle_seconds,
+            "cpu_percent": round(100 * result.idle_cpu_seconds / result.idle_seconds, 3),
+            "false_wakes": result.idle_wakes,
+        },
+        "mqtt_note": result.mqtt_note,
+        "compare": None,
+    }
+
+
+def _row(label: str, stats: dict[str, Any] | None, missing: str) -> str:
+    if stats is None:
+        return f"{label:<30} {missing}"
+    figures = " ".join(f"{stats[k]:>8.1f}" for k in ("min", "max", "mean", "p50", "p99"))
+    return f"{label:<30} {stats['n']:>5} {figures}"
+
+
+def table(doc: dict[str, Any]) -> str:
+    """The human-readable report."""
+    turns = doc["turns"]
+    lines = [
+        f"satellite bench: {doc['profile']} profile, {turns['count']} turns "
+        f"({turns['woke']} woke, {turns['correct']} right intents, "
+        f"word accuracy {turns['word_accuracy']})",
+        header(doc["machine"]),
+        "",
+        f"{'stage (ms)':<30} {'n':>5} {'min':>8} {'max':>8} {'mean':>8} {'p50':>8} {'p99':>8}",
+    ]
+    for stage in STAGES:
+        missing = doc["unavailable"].get(stage.key, "no samples")
+        lines.append(_row(stage.label, doc["stages"][stage.key], missing))
+    for stage in END_TO_END:
+        lines.append(_row(stage.label, doc["end_to_end"][stage.key], "no samples"))
+    lines += ["", "load (ms, cold, each in a fresh process; build_total: the whole satellite)"]
+    lines += [f"  {name:<28} {ms:>8.1f}" for name, ms in doc["load_ms"].items()]
+    if doc["load_error"]:
+        lines.append(f"  load times not measured: {doc['load_error']}")
+    idle = doc["idle"]
+    lines += [
+        "",
+        f"peak RSS: {doc['peak_rss_mb']:.1f} MB",
+        f"idle listening: {idle['cpu_percent']:.2f} % of one core "
+        f"({idle['seconds']:.0f} s of speech without the wake word; "
+        f"{idle['false_wakes']} false wakes)",
+    ]
+    for turn in doc["per_turn"]:
+        if turn["intent"] != turn["expected"]:
+            got = turn["intent"] or ("no intent" if turn["woke"] else "no wake")
+            lines.append(f"missed: {turn['command']!r} ({turn['voice']}): {got}")
+    if doc["mqtt_note"]:
+        lines.append(f"note: {doc['mqtt_note']}")
+    return "\n".join(lines)

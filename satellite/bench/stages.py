@@ -1,0 +1,71 @@
+"""What the bench reports: the stages of a turn, and which of them each profile has."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from satellite.errors import SatelliteError
+
+
+@dataclass(frozen=True)
+class Stage:
+    key: str
+    """Name in the JSON document."""
+    label: str
+    """Name in the table and the chart."""
+    llm: bool = False
+    """Only profiles with a language model have it."""
+
+
+STAGES: Final = (
+    Stage("wake", "wake (per 80 ms frame)"),
+    Stage("vad_tail", "VAD tail (audio time)"),
+    Stage("stt", "STT"),
+    Stage("nlu", "NLU"),
+    Stage("action", "action"),
+    Stage("llm_first_token", "LLM first token", llm=True),
+    Stage("llm_total", "LLM total", llm=True),
+    Stage("tts_first_audio", "TTS first audio"),
+    Stage("tts_total", "TTS total"),
+    Stage("mqtt_publish", "MQTT publish"),
+)
+END_TO_END: Final = (
+    Stage("speech_end_to_intent", "end of speech → intent"),
+    Stage("speech_end_to_first_audio", "end of speech → first audio"),
+)
+CHAIN: Final = ("vad_tail", "stt", "nlu", "action", "llm_total", "tts_first_audio")
+"""The stages between the end of speech and the first reply audio, in order (the chart)."""
+LOADS: Final = ("wake", "vad", "skills", "stt_grammar", "stt_decoder", "tts")
+"""Components whose load time is measured, in load order."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    llm: bool
+    """Whether the profile's pipeline has a language model stage."""
+    ready: bool
+    """Whether `satellite bench` can run it yet."""
+
+    def has(self, stage: Stage) -> bool:
+        return self.llm or not stage.llm
+
+
+PROFILES: Final = {
+    "lite": Profile("lite", llm=False, ready=True),
+    "full": Profile("full", llm=True, ready=False),
+}
+
+
+def profile(name: str) -> Profile:
+    """The profile `name`; SatelliteError when unknown or not benchmarkable yet."""
+    found = PROFILES.get(name)
+    if found is None:
+        raise SatelliteError(f"unknown profile {name!r}: expected one of {', '.join(PROFILES)}")
+    if not found.ready:
+        raise SatelliteError(
+            f"satellite bench --profile {name}: this profile's pipeline (Moonshine STT, LFM2 "
+            "language model, Piper TTS) is not built yet; use --profile lite"
+        )
+    return found

@@ -1,0 +1,87 @@
+"""`satellite bench`: spoken turns through the real pipeline; latency per stage, load, memory, CPU.
+
+satellite bench [--profile lite|full] [--turns N] [--json out.json] [--plot out.png]
+                [--compare] [--idle-seconds S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from satellite.config import Config
+from satellite.errors import SatelliteError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "bench",
+        help="time the pipeline stage by stage on spoken turns (latency, load, memory, CPU)",
+    )
+    p.add_argument(
+        "--profile",
+        choices=("lite", "full"),
+        help="profile to measure (default: models.profile of the configuration)",
+    )
+    p.add_argument(
+        "--turns", type=int, default=20, metavar="N", help="spoken turns to run (default 20)"
+    )
+    p.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="seconds of speech without the wake word for the idle CPU (default 30)",
+    )
+    p.add_argument("--json", type=Path, metavar="OUT.json", help="write the results as JSON")
+    p.add_argument(
+        "--plot",
+        type=Path,
+        metavar="OUT.png",
+        help="draw the stacked latency chart (needs matplotlib: satellite[bench])",
+    )
+    p.add_argument(
+        "--compare",
+        action="store_true",
+        help="also run the reference loops (openwakeword, pocketsphinx) on the same audio",
+    )
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    from satellite.bench.main import BenchOptions, run_bench
+
+    for path in (args.json, args.plot):
+        if path is not None and not path.parent.is_dir():
+            raise SatelliteError(f"cannot write {path}: no folder {path.parent}")
+    if args.plot is not None:
+        from satellite.bench.plot import require_matplotlib
+
+        require_matplotlib()
+    try:
+        options = BenchOptions(
+            profile=args.profile or config.models.profile,
+            turns=args.turns,
+            idle_seconds=args.idle_seconds,
+            compare=args.compare,
+            config_path=args.config,
+        )
+    except ValueError as err:
+        raise SatelliteError(f"bench: {err}") from err
+    doc, text = run_bench(config, options)
+    print(text)
+    if args.json is not None:
+        _write(args.json, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    if args.plot is not None:
+        from satellite.bench.plot import plot
+
+        plot(doc, args.plot)
+    return 0
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise SatelliteError(f"cannot write {path}: {err.strerror or err}") from err

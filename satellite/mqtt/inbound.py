@@ -1,0 +1,151 @@
+"""From an inbound MQTT message to a command handed to the satellite, off paho's thread.
+
+`Inbound.handle()` runs on paho's network thread and must stay cheap whatever arrives: it
+checks and parses the message, logs a bad one (with its topic; a flood of them is summarised,
+not logged one by one) and ignores it, and queues a good command for `CommandWorker`, which
+calls the satellite's handler in arrival order on its own thread. The queue is bounded: when the
+handler cannot keep up, new commands are dropped with a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Final
+
+from satellite.mqtt.commands import COMMAND_TOPICS, Command, parse_command
+from satellite.mqtt.hermes_in import INBOUND, HermesInbound, HermesRequest
+from satellite.mqtt.payload import InvalidPayload
+from satellite.mqtt.topics import Topics
+
+log = logging.getLogger(__name__)
+
+COMMAND_QUEUE: Final = 100
+"""Commands waiting for the handler; more are dropped."""
+LOG_EVERY: Final = 10.0
+"""Seconds between warnings about bad messages on one topic (the rest go to DEBUG)."""
+
+
+class ProblemLog:
+    """Logs a problem per topic as a warning at most every LOG_EVERY s, counting the rest."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+        self._hidden: dict[str, int] = {}
+        self.count = 0
+        """Problems reported so far."""
+
+    def report(self, topic: str, problem: str) -> None:
+        self.count += 1
+        now = time.monotonic()
+        key = topic[:200]
+        if now - self._last.get(key, -LOG_EVERY) < LOG_EVERY:
+            self._hidden[key] = self._hidden.get(key, 0) + 1
+            log.debug("MQTT: ignored a message on %s: %s", topic, problem)
+            return
+        hidden = self._hidden.pop(key, 0)
+        self._last[key] = now
+        more = f" (and {hidden} more since the last warning)" if hidden else ""
+        log.warning("MQTT: ignored a message on %s: %s%s", topic, problem, more)
+
+
+CommandHandler = Callable[[Command], None]
+BeforeHook = Callable[[Command, str | None], None]
+
+
+class CommandWorker:
+    """Calls `handler(command)` for each submitted command, in order, on one thread."""
+
+    def __init__(self, handler: CommandHandler, before: BeforeHook, problems: ProblemLog) -> None:
+        self.handler = handler
+        self.before = before
+        self.problems = problems
+        self._queue: queue.Queue[tuple[Command, str | None] | None] = queue.Queue(COMMAND_QUEUE)
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="mqtt-commands", daemon=True)
+            self._thread.start()
+
+    def submit(self, command: Command, topic: str, custom_data: str | None = None) -> None:
+        try:
+            self._queue.put_nowait((command, custom_data))
+        except queue.Full:
+            self.problems.report(topic, f"{COMMAND_QUEUE} commands are waiting; dropped this one")
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            command, custom_data = item
+            try:
+                self.before(command, custom_data)
+                self.handler(command)
+            except Exception:
+                log.exception("MQTT: the handler of command %s failed", command)
+
+    def stop(self, timeout: float) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        while True:  # make room for the end marker: pending commands are abandoned
+            try:
+                self._queue.put_nowait(None)
+                break
+            except queue.Full:
+                self._drain_one()
+        thread.join(timeout)
+
+    def _drain_one(self) -> None:
+        with contextlib.suppress(queue.Empty):
+            self._queue.get_nowait()
+
+
+class Inbound:
+    """Routes our command topics and the Hermes requests to the worker."""
+
+    def __init__(
+        self,
+        topics: Topics,
+        limit: int,
+        worker: CommandWorker,
+        hermes: HermesInbound | None,
+    ) -> None:
+        self.topics = topics
+        self.limit = limit
+        self.worker = worker
+        self.hermes = hermes
+        self.problems = worker.problems
+
+    def filters(self) -> list[str]:
+        """The topics to subscribe to."""
+        own = [self.topics(name) for name in COMMAND_TOPICS]
+        return own + (list(INBOUND) if self.hermes else [])
+
+    def handle(self, topic: str, payload: bytes, retain: bool) -> None:
+        """Check, parse and queue one message; never raises."""
+        if retain:
+            self.problems.report(topic, "a retained command (it would run at every reconnection)")
+            return
+        try:
+            if topic.startswith(self.topics.base + "/"):
+                suffix = topic[len(self.topics.base) + 1 :]
+                self.worker.submit(parse_command(suffix, payload, self.limit), topic)
+            elif self.hermes is not None:
+                self._hermes(topic, payload)
+        except InvalidPayload as err:
+            self.problems.report(topic, str(err))
+        except Exception as err:  # a parser bug must not take paho's thread down
+            log.exception("MQTT: cannot handle a message on %s", topic)
+            self.problems.report(topic, f"internal error: {err}")
+
+    def _hermes(self, topic: str, payload: bytes) -> None:
+        assert self.hermes is not None
+        request: HermesRequest | None = self.hermes.parse(topic, payload)
+        if request is None:
+            log.debug("MQTT: %s is for another site or session", topic)
+            return
+        self.worker.submit(request.command, topic, request.custom_data)

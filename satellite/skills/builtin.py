@@ -1,0 +1,197 @@
+"""Named built-in handlers a skill can use as `action: {builtin: NAME}`.
+
+Each has a pure `describe` (values for the response template, computed when a sentence is
+recognised, so `satellite skills test` shows the real reply) and an `act` that does the work
+and may return a different reply (e.g. "There is no timer running.").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from unicode_rbnf import RbnfEngine
+
+from satellite.skills.config import DeviceConfig, SkillsConfig
+from satellite.skills.model import SlotValue
+from satellite.skills.services import ActionError, Services
+
+_LOGGER = logging.getLogger(__name__)
+
+Slots = Mapping[str, SlotValue]
+Values = dict[str, SlotValue]
+_UNITS: Final = (("hours", "hour", 3600), ("minutes", "minute", 60), ("seconds", "second", 1))
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+    describe: Callable[[Slots, Services], Values]
+    act: Callable[[Slots, Services], str | None]
+    provides: frozenset[str] = frozenset()
+    """Names `describe` adds for the response template."""
+
+
+def number_words(number: int, language: str = "en") -> str:
+    """`25` → `twenty five` (digits when the language has no number words)."""
+    try:
+        text = RbnfEngine.for_language(language).format_number(number).text
+    except (ValueError, KeyError):
+        return str(number)
+    return text.replace("-", " ")
+
+
+def _int(value: SlotValue) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ActionError(f"expected a number, got {value!r}")
+    try:
+        return round(float(value))
+    except ValueError as err:
+        raise ActionError(f"expected a number, got {value!r}") from err
+
+
+def duration_seconds(slots: Slots) -> int:
+    return sum(_int(slots[key]) * size for key, _unit, size in _UNITS if slots.get(key) is not None)
+
+
+def _duration_parts(slots: Slots, language: str) -> list[tuple[str, str, int]]:
+    parts = []
+    for key, unit, _size in _UNITS:
+        if slots.get(key) is not None:
+            count = _int(slots[key])
+            parts.append((number_words(count, language), unit, count))
+    return parts
+
+
+def _describe_timer(slots: Slots, services: Services) -> Values:
+    parts = _duration_parts(slots, services.config.language)
+    spoken = [f"{words} {unit}{'' if count == 1 else 's'}" for words, unit, count in parts]
+    return {
+        "duration": " and ".join(spoken),
+        "label": " ".join(f"{words} {unit}" for words, unit, _count in parts),
+    }
+
+
+def _start_timer(slots: Slots, services: Services) -> str | None:
+    seconds = duration_seconds(slots)
+    if seconds <= 0:
+        raise ActionError("a timer needs a duration")
+    if services.timers is None:
+        raise ActionError("timers are not available")
+    services.timers.start(seconds, str(_describe_timer(slots, services)["label"]))
+    return None
+
+
+def _cancel_timer(slots: Slots, services: Services) -> str | None:
+    if services.timers is None:
+        raise ActionError("timers are not available")
+    seconds = duration_seconds(slots)
+    if seconds:
+        gone = [t for t in services.timers.timers() if round(t.seconds) == seconds]
+        gone = [t for t in gone if services.timers.cancel(t.id)]
+    else:
+        gone = services.timers.cancel_all()
+    if not gone:
+        return "There is no timer running."
+    if len(gone) > 1:
+        return f"Cancelled {number_words(len(gone), services.config.language)} timers."
+    return None
+
+
+def _describe_time(_slots: Slots, services: Services) -> Values:
+    now = services.clock()
+    hour = now.hour % 12 or 12
+    minutes = f":{now.minute:02d}" if now.minute else ""
+    return {"time": f"{hour}{minutes} {'AM' if now.hour < 12 else 'PM'}"}
+
+
+def _describe_date(_slots: Slots, services: Services) -> Values:
+    now: datetime = services.clock()
+    return {"date": f"{now:%A}, {now:%B} {now.day}", "year": now.year}
+
+
+def _set_volume(slots: Slots, services: Services) -> str | None:
+    if slots.get("volume_level") is None:
+        raise ActionError("no volume level")
+    level = max(0, min(100, _int(slots["volume_level"])))
+    if services.set_volume is None:
+        raise ActionError("volume control is not available")
+    services.set_volume(level)
+    return None
+
+
+def _nothing(_slots: Slots, _services: Services) -> str | None:
+    return None
+
+
+def _no_values(_slots: Slots, _services: Services) -> Values:
+    return {}
+
+
+def slug(name: str) -> str:
+    """`living room` → `living_room` (how Home Assistant names area ids)."""
+    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+
+
+def _devices(slots: Slots, config: SkillsConfig) -> list[tuple[str, DeviceConfig]]:
+    name, area = slots.get("name"), slots.get("area")
+    if name is not None:
+        wanted = str(name).lower()
+        return [(n, d) for n, d in config.devices.items() if n.lower() == wanted]
+    if area is not None:
+        wanted = str(area).lower()
+        return [(n, d) for n, d in config.devices.items() if d.area.lower() == wanted]
+    return []
+
+
+def _describe_switch(slots: Slots, _services: Services) -> Values:
+    if slots.get("name") is not None:
+        return {"target": str(slots["name"])}
+    if slots.get("area") is not None:
+        return {"target": f"{slots['area']} lights"}
+    return {"target": "lights"}
+
+
+def _switch(slots: Slots, services: Services, on: bool) -> str | None:
+    state = "on" if on else "off"
+    devices = _devices(slots, services.config)
+    if not devices:
+        if slots.get("area") is None:
+            raise ActionError(f"no device named {slots.get('name')!r} is configured")
+        services.call_service(f"light.turn_{state}", area_id=slug(str(slots["area"])))
+        return None
+    for name, device in devices:
+        _LOGGER.debug("switching %s %s", name, state)
+        if device.entity_id:
+            domain = device.entity_id.split(".", 1)[0]
+            services.call_service(f"{domain}.turn_{state}", entity_id=device.entity_id)
+        if device.topic:
+            services.publish(device.topic, device.payload_on if on else device.payload_off)
+    return None
+
+
+def _turn_on(slots: Slots, services: Services) -> str | None:
+    return _switch(slots, services, on=True)
+
+
+def _turn_off(slots: Slots, services: Services) -> str | None:
+    return _switch(slots, services, on=False)
+
+
+BUILTINS: Final[Mapping[str, Builtin]] = {
+    b.name: b
+    for b in (
+        Builtin("timer.start", _describe_timer, _start_timer, frozenset({"duration", "label"})),
+        Builtin("timer.cancel", _no_values, _cancel_timer),
+        Builtin("time.now", _describe_time, _nothing, frozenset({"time"})),
+        Builtin("date.today", _describe_date, _nothing, frozenset({"date", "year"})),
+        Builtin("volume.set", _no_values, _set_volume),
+        Builtin("device.turn_on", _describe_switch, _turn_on, frozenset({"target"})),
+        Builtin("device.turn_off", _describe_switch, _turn_off, frozenset({"target"})),
+    )
+}
+"""Every built-in handler by name."""

@@ -1,0 +1,255 @@
+"""All skills merged into one hassil `Intents`; text → `Match` with typed slots.
+
+The `area` and `name` lists come from the configuration (areas and device names); every other
+list and expansion rule is shared by all skills, so two skills may not define the same name
+differently. A skill whose name repeats an earlier one (a user file named like a built-in)
+replaces it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from hassil import Intents, TextSlotList, parse_sentence, recognize_best
+from hassil.sample import sample_sentence
+
+from satellite.skills.builtin import BUILTINS
+from satellite.skills.config import SkillsConfig
+from satellite.skills.loader import load_directory
+from satellite.skills.model import IntentSpec, Match, Problem, Skill, SlotValue
+from satellite.skills.responses import render
+from satellite.skills.services import ActionError, Services
+
+_LOGGER = logging.getLogger(__name__)
+PROVIDED_LISTS = ("area", "name")
+"""Lists every skill may use without defining them."""
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    skills: tuple[Skill, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    intents: Any = None
+    specs: Mapping[tuple[str, str], IntentSpec] = field(default_factory=dict)
+
+
+def provided_lists(config: SkillsConfig) -> dict[str, Any]:
+    """The `area` and `name` lists in hassil's form, from the configuration."""
+    return {
+        "area": {"values": list(config.all_areas)},
+        "name": {"values": sorted(config.devices)},
+    }
+
+
+class SkillSet:
+    """Loads skills from the configured folders; `reload()` reads them again."""
+
+    def __init__(
+        self, config: SkillsConfig | None = None, clock: Callable[[], datetime] = datetime.now
+    ) -> None:
+        self.config = config or SkillsConfig()
+        self._services = Services(config=self.config, clock=clock)
+        self._loaded = _Loaded()
+        self.reload()
+
+    @property
+    def skills(self) -> tuple[Skill, ...]:
+        return self._loaded.skills
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self._loaded.problems
+
+    @property
+    def intents(self) -> Intents:
+        """Every skill's sentences, lists and rules as one hassil `Intents`."""
+        intents: Intents = self._loaded.intents
+        return intents
+
+    def reload(self) -> None:
+        """Read every skill file again; bad files are logged and left out."""
+        found: list[Skill | Problem] = []
+        for directory in self.config.skill_dirs:
+            found.extend(load_directory(directory, self.config, PROVIDED_LISTS))
+        skills = _dedupe([s for s in found if isinstance(s, Skill)])
+        problems = [p for p in found if isinstance(p, Problem)]
+        merger = _Merger(self.config)
+        for skill in skills:
+            problem = merger.add(skill)
+            if problem:
+                problems.append(problem)
+        for problem in problems:
+            _LOGGER.warning("skipping skill file %s", problem)
+        self._loaded = merger.result(tuple(problems))
+        _LOGGER.info("loaded %d skills, %d problems", len(self.skills), len(problems))
+
+    def spec(self, skill: str, intent: str) -> IntentSpec | None:
+        return self._loaded.specs.get((skill, intent))
+
+    def samples(self, spec: IntentSpec, limit: int = 3) -> list[str]:
+        """Up to `limit` example sentences of an intent (one per template, optionals left out)."""
+        intents = self._loaded.intents
+        found: list[str] = []
+        for sentence in (s for b in spec.blocks for s in b.sentences):
+            if len(found) >= limit:
+                break
+            parsed = parse_sentence(sentence, keep_text=True)
+            names = parsed.list_names(intents.expansion_rules)
+            if any(_empty(intents.slot_lists.get(n)) for n in names):
+                continue
+            options = sample_sentence(
+                parsed,
+                intents.slot_lists,
+                intents.expansion_rules,
+                self.config.language,
+                skip_optionals=True,
+            )
+            found.extend(" ".join(str(t).split()) for t in itertools.islice(options, 1))
+        return found
+
+    def recognize(self, text: str) -> Match | None:
+        """The best match for `text`, or None when no sentence fits."""
+        loaded = self._loaded
+        result = recognize_best(
+            text, loaded.intents, language=self.config.language, best_slot_name="name"
+        )
+        if result is None:
+            return None
+        skill = (result.intent_metadata or {}).get("skill", "")
+        spec = loaded.specs.get((skill, result.intent.name))
+        if spec is None:
+            return None
+        slots = {name: typed(entity.value) for name, entity in result.entities.items()}
+        values = self._values(spec, slots, text)
+        response = render(spec.response, values)
+        return Match(spec.name, slots, text, response, spec.skill, spec, values)
+
+    def _values(
+        self, spec: IntentSpec, slots: dict[str, SlotValue], text: str
+    ) -> dict[str, SlotValue]:
+        values: dict[str, SlotValue] = {"intent": spec.name, "text": text}
+        values.update(slots)
+        for name in spec.builtins:
+            try:
+                values.update(BUILTINS[name].describe(slots, self._services))
+            except ActionError as err:
+                _LOGGER.warning("%s cannot describe %s: %s", name, slots, err)
+        return values
+
+
+def _empty(slot_list: Any) -> bool:
+    return isinstance(slot_list, TextSlotList) and not slot_list.values
+
+
+def typed(value: Any) -> SlotValue:
+    """Whole numbers as `int` (hassil gives `25.0` for the digits "25"); text stripped."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        return value.strip()
+    return cast(SlotValue, value)
+
+
+def _dedupe(skills: Sequence[Skill]) -> list[Skill]:
+    by_name: dict[str, Skill] = {}
+    for skill in skills:
+        if skill.name in by_name:
+            _LOGGER.info(
+                "skill %s from %s replaces %s", skill.name, skill.path, by_name[skill.name].path
+            )
+            del by_name[skill.name]
+        by_name[skill.name] = skill
+    return list(by_name.values())
+
+
+class _Merger:
+    """Adds skills one by one into a hassil dict, refusing clashing lists and rules."""
+
+    def __init__(self, config: SkillsConfig) -> None:
+        self.config = config
+        self.lists: dict[str, Any] = provided_lists(config)
+        self.rules: dict[str, str] = {}
+        self.skills: list[Skill] = []
+
+    def add(self, skill: Skill) -> Problem | None:
+        clash = self._clash(skill)
+        if clash:
+            return clash
+        lists = {**self.lists, **skill.lists}
+        rules = {**self.rules, **skill.expansion_rules}
+        try:
+            Intents.from_dict(_hassil_dict([skill], lists, rules, self.config.language))
+        except Exception as err:  # hassil's own validation, whatever it raises
+            return Problem(skill.path, 0, f"hassil cannot use this skill: {err}")
+        self.lists, self.rules = lists, rules
+        self.skills.append(skill)
+        return None
+
+    def _clash(self, skill: Skill) -> Problem | None:
+        for name, body in skill.lists.items():
+            line = skill.lines.get(f"list:{name}", 0)
+            if name in PROVIDED_LISTS:
+                return Problem(
+                    skill.path,
+                    line,
+                    f'list "{name}" comes from the configuration (skills.areas/devices)',
+                )
+            if name in self.lists and self.lists[name] != body:
+                return Problem(
+                    skill.path,
+                    line,
+                    f'list "{name}" is already defined differently by {self._owner("list", name)}',
+                )
+        for name, rule in skill.expansion_rules.items():
+            if name in self.rules and self.rules[name] != rule:
+                line = skill.lines.get(f"rule:{name}", 0)
+                owner = self._owner("rule", name)
+                return Problem(
+                    skill.path,
+                    line,
+                    f'expansion rule "{name}" is already defined differently by {owner}',
+                )
+        return None
+
+    def _owner(self, kind: str, name: str) -> str:
+        for skill in self.skills:
+            if f"{kind}:{name}" in skill.lines:
+                return f"skill {skill.name} ({skill.path})"
+        return "another skill"
+
+    def result(self, problems: tuple[Problem, ...]) -> _Loaded:
+        data = _hassil_dict(self.skills, self.lists, self.rules, self.config.language)
+        specs = {(i.skill, i.name): i for s in self.skills for i in s.intents}
+        return _Loaded(tuple(self.skills), problems, Intents.from_dict(data), specs)
+
+
+def _hassil_dict(
+    skills: Sequence[Skill], lists: Mapping[str, Any], rules: Mapping[str, str], language: str
+) -> dict[str, Any]:
+    intents: dict[str, Any] = {}
+    for skill in skills:
+        for spec in skill.intents:
+            data = intents.setdefault(spec.name, {"data": []})["data"]
+            for block in spec.blocks:
+                data.append(
+                    {
+                        "sentences": list(block.sentences),
+                        "slots": dict(block.slots),
+                        "requires_context": dict(block.requires_context),
+                        "excludes_context": dict(block.excludes_context),
+                        "metadata": {"skill": skill.name},
+                    }
+                )
+    skip = sorted({w for s in skills for w in s.skip_words})
+    return {
+        "language": language,
+        "intents": intents,
+        "lists": dict(lists),
+        "expansion_rules": dict(rules),
+        "skip_words": skip,
+    }

@@ -1,0 +1,129 @@
+"""The satellite's voice: one output, one speech engine, one thing said at a time.
+
+`speak(text)` says a reply and returns when it has been handed to the output (the turn waits for
+it); `speak_timed(text)` does the same and also tells how long synthesis took (`last_speech`
+keeps the figures of the latest speech, for `satellite bench`); `announce(text)` queues speech
+from elsewhere (a timer that ends, an MQTT `say`) for a background thread; `stop()` cuts off
+whatever is playing. Speech of every kind goes through one lock, so two replies never overlap.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from satellite.audio.sinks import AudioSink
+from satellite.errors import SatelliteError
+from satellite.tts import TtsEngine
+from satellite.tts.earcon import EarconConfig, end_tone, wake_tone
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SpeechTiming:
+    """Seconds spent on one `speak`: synthesis only, playback excluded."""
+
+    first_audio: float | None
+    """From the call to the first audio handed to the output; None when nothing was made."""
+    synthesis: float
+    """From the call to the last sentence made, less the time handing audio to the output."""
+
+
+@dataclass(frozen=True)
+class Announcement:
+    text: str
+    done: Callable[[], None] | None = None
+    volume: int | None = None
+
+
+class Speaker:
+    def __init__(self, tts: TtsEngine, sink: AudioSink, earcons: EarconConfig) -> None:
+        self.tts = tts
+        self.sink = sink
+        self.earcons = earcons
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._queue: queue.Queue[Announcement | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self.last_speech: SpeechTiming | None = None
+        """Timing of the latest `speak` (a reply or an announcement)."""
+
+    def speak(self, text: str) -> float | None:
+        """Say `text`; returns seconds from the call to the first audio handed to the output."""
+        return self.speak_timed(text).first_audio
+
+    def speak_timed(self, text: str) -> SpeechTiming:
+        """Say `text`; returns when the first audio went out and how long synthesis took."""
+        with self._lock:
+            self._stopped.clear()
+            start = time.monotonic()
+            first: float | None = None
+            playing = 0.0
+            try:
+                for chunk in self.tts.synthesize(text):
+                    if self._stopped.is_set():
+                        break
+                    began = time.monotonic()
+                    if first is None:
+                        first = began - start
+                    self.sink.play(chunk)
+                    playing += time.monotonic() - began
+                synthesis = time.monotonic() - start - playing
+                if not self._stopped.is_set():
+                    self.sink.drain()
+            except SatelliteError as err:
+                log.error("cannot speak %r: %s", text, err)
+                synthesis = time.monotonic() - start - playing
+            self.last_speech = SpeechTiming(first, synthesis)
+            return self.last_speech
+
+    def chime(self, kind: str) -> None:
+        """The wake or end earcon, if enabled; never blocks for long."""
+        if not self.earcons.enabled:
+            return
+        tone = wake_tone if kind == "wake" else end_tone
+        try:
+            self.sink.play(tone(self.earcons.volume))
+        except SatelliteError as err:
+            log.warning("cannot play earcon: %s", err)
+
+    def announce(
+        self, text: str, done: Callable[[], None] | None = None, volume: int | None = None
+    ) -> None:
+        """Queue `text` for the background thread (after any speech in progress); `done` runs
+        after it; `volume` (0..100) applies to this announcement only."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._announcer, name="speaker", daemon=True)
+            self._thread.start()
+        self._queue.put(Announcement(text, done, volume))
+
+    def stop(self) -> None:
+        """Cut off what is being said now."""
+        self._stopped.set()
+        self.sink.stop()
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=5.0)
+        self.sink.close()
+
+    def _announcer(self) -> None:
+        while (item := self._queue.get()) is not None:
+            volume = self.sink.volume
+            if item.volume is not None:
+                self.sink.set_volume(item.volume)
+            try:
+                self.speak(item.text)
+            finally:
+                self.sink.set_volume(volume)
+            if item.done is not None:
+                try:
+                    item.done()
+                except Exception:
+                    log.exception("after announcing %r", item.text)

@@ -1,0 +1,108 @@
+"""Speech-to-text. The `lite` profile's engine is pocketsphinx held to a grammar compiled from
+the skills' sentence templates (`satellite.stt.grammar`, `satellite.stt.sphinx`).
+
+A closed grammar forces any speech onto one of its sentences, so the engine also decides whether
+what it heard was one of them at all: a `Transcript` is either a sentence of the grammar or
+`rejected` with a reason ("sorry, I didn't catch that" beats a wrong action).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from satellite.stt.grammar import Grammar, GrammarError, MissingWord, compile_grammar
+
+if TYPE_CHECKING:
+    from satellite.stt.sphinx import SphinxRecognizer
+
+__all__ = [
+    "Grammar",
+    "GrammarError",
+    "MissingWord",
+    "SttConfig",
+    "Transcript",
+    "compile_grammar",
+    "create_recognizer",
+]
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What the recogniser heard in one utterance."""
+
+    text: str
+    """The sentence heard (lower case, numbers in words); empty when rejected."""
+    confidence: float
+    """0..1; 0.5 is the acceptance threshold of the acoustic check."""
+    rejected: bool
+    reason: str = ""
+    """Why the utterance was rejected (empty when accepted)."""
+    guess: str = ""
+    """The grammar's best sentence even when rejected, for logs and tuning."""
+
+
+@dataclass(frozen=True)
+class SttConfig:
+    """The `stt` section of the configuration."""
+
+    engine: Literal["sphinx"] = "sphinx"
+    """Speech-to-text engine; `sphinx` is pocketsphinx with a grammar of the skills' sentences."""
+    acoustic_model: str = ""
+    """pocketsphinx acoustic model folder; empty means the US-English model in the wheel."""
+    dictionary: str = ""
+    """Pronunciation dictionary; empty means the one bundled with pocketsphinx."""
+    reject: bool = True
+    """Reject speech that is not a sentence of the grammar (off: always return the best guess)."""
+    min_llr: float = -22.0
+    """Lowest average log-likelihood ratio per 10 ms frame of the grammar's sentence against a
+    free phone loop over the same audio (pocketsphinx log units). Lower accepts more."""
+    min_phone_duration: float = 0.035
+    """A word whose phones average less than this many seconds was squeezed onto speech that
+    is not there: reject."""
+    max_phone_duration: float = 0.2
+    """A word whose phones average more than this many seconds was stretched over other words:
+    reject."""
+    min_phone_rate: float = 7.5
+    """Slowest plausible speech, in phones per second over the sentence."""
+    max_phone_rate: float = 16.5
+    """Fastest plausible speech, in phones per second over the sentence."""
+    max_filler: float = 0.2
+    """Largest share of the sentence's span that may be silence or noise between its words."""
+    noise_floor_db: float = 35.0
+    """White noise is added this many dB below the loudest 100 ms of each utterance before
+    recognition, so near-silent pauses (a very clean input) look like a room's quiet."""
+    warp: float = 1.15
+    """Frequency warp (vocal tract length normalisation) applied before recognition; 1.0 is none."""
+    min_audio: float = 0.25
+    """Utterances shorter than this many seconds are rejected without decoding."""
+    silence_dbfs: float = -50.0
+    """Utterances whose loudest 100 ms is quieter than this (dB full scale) count as silence."""
+
+    def __post_init__(self) -> None:
+        if self.engine != "sphinx":
+            raise ValueError(f'engine: expected "sphinx", got "{self.engine}"')
+        for name in ("min_phone_duration", "max_phone_duration", "min_phone_rate"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name}: expected a positive number, got {getattr(self, name)}")
+        if self.max_phone_duration <= self.min_phone_duration:
+            raise ValueError("max_phone_duration: expected more than min_phone_duration")
+        if self.max_phone_rate <= self.min_phone_rate:
+            raise ValueError("max_phone_rate: expected more than min_phone_rate")
+        if not 0.0 <= self.max_filler <= 1.0:
+            raise ValueError(f"max_filler: expected 0..1, got {self.max_filler}")
+        if not 10.0 <= self.noise_floor_db <= 90.0:
+            raise ValueError(f"noise_floor_db: expected 10..90 dB, got {self.noise_floor_db}")
+        if not 0.5 <= self.warp <= 2.0:
+            raise ValueError(f"warp: expected 0.5..2.0, got {self.warp}")
+        if self.min_audio < 0:
+            raise ValueError(f"min_audio: expected seconds >= 0, got {self.min_audio}")
+        if self.silence_dbfs >= 0:
+            raise ValueError(f"silence_dbfs: expected a negative level, got {self.silence_dbfs}")
+
+
+def create_recognizer(grammar: Grammar, config: SttConfig | None = None) -> SphinxRecognizer:
+    """The configured engine, loaded once; swap grammars with `set_grammar`."""
+    from satellite.stt.sphinx import SphinxRecognizer
+
+    return SphinxRecognizer(grammar, config or SttConfig())
