@@ -1,0 +1,311 @@
+"""The language model (LFM2-1.2B GGUF on llama-cpp-python) for the `full` profile.
+
+    llm = LlmEngine(LlmConfig(model="models/LFM2-1.2B-Q4_K_M.gguf"))
+    llm.choose_intent("switch the hall light on", intent_schema(choices))  # {"intent", "slots"}
+    for sentence in group_sentences(llm.answer("why is the sky blue?")): speak(sentence)
+
+Every turn starts from a saved state: the static system prompt (instructions, and for intents
+the schema) is evaluated once per distinct prompt, its state saved, and restored before each
+turn, so a turn evaluates only its own new tokens. (LFM2's memory is hybrid, convolution state
+beside the KV cache: llama-cpp-python cannot reuse a partial prefix of it, so without this
+every turn would re-evaluate the whole conversation.) History is trimmed, oldest first, so the
+prompt plus the reply always fit in `n_ctx`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import logging
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from satellite.errors import ModelError
+from satellite.llm.ggufinfo import read_architecture
+from satellite.llm.prompt import ChatTemplate, LlmError, Prompt, PromptBuilder
+from satellite.llm.schema import describe_schema
+
+log = logging.getLogger(__name__)
+
+MIN_REPLY: Final = 16
+"""Fewest reply tokens a turn may be left with before it is refused."""
+SAVED_PREFIXES: Final = 4
+"""Saved prefix states kept (chat + a few intent schemas)."""
+INSTALL_HINT: Final = "pip install 'satellite[full]' (llama-cpp-python)"
+DEFAULT_SYSTEM: Final = (
+    "You are a voice assistant. Answer in one to three short spoken sentences, "
+    "without lists, markup or emoji."
+)
+INTENT_SYSTEM: Final = (
+    "You map a spoken request to one intent of a voice assistant. Reply with JSON only: "
+    '{{"intent": NAME, "slots": {{SLOT: VALUE}}}}. Use intent "none" when nothing fits. '
+    "Intents:\n{intents}"
+)
+
+
+@dataclass(frozen=True)
+class LlmConfig:
+    """The `llm` section of the configuration."""
+
+    model: str = ""
+    """Path of the GGUF file; empty means the model store's LFM2-1.2B."""
+    architectures: tuple[str, ...] = ("lfm2",)
+    """llama.cpp architectures accepted (the prompts are tuned for LFM2)."""
+    n_ctx: int = 512
+    """Context window in tokens: system prompt + history + request + reply."""
+    threads: int = 2
+    max_tokens: int = 96
+    """Longest reply in tokens."""
+    temperature: float = 0.3
+    top_p: float = 0.9
+    intent_temperature: float = 0.0
+    """Sampling temperature of intent replies; 0 is greedy (the same request, the same intent)."""
+    seed: int = 0
+    use_mmap: bool = False
+    """Off: weights are read into memory once (760 MB RSS for LFM2-1.2B Q4_K_M, against
+    1230 MB with mmap, where file pages and llama.cpp's repacked copy both stay resident)."""
+    history_turns: int = 3
+    """Past exchanges kept in the chat prompt (fewer when they do not fit)."""
+    system_prompt: str = DEFAULT_SYSTEM
+    chat_template: str = ""
+    """Jinja chat template; empty means the one in the GGUF metadata."""
+
+    def __post_init__(self) -> None:
+        if not 128 <= self.n_ctx <= 32768:
+            raise ValueError(f"n_ctx: expected 128..32768 tokens, got {self.n_ctx}")
+        if not 1 <= self.threads <= 64:
+            raise ValueError(f"threads: expected 1..64, got {self.threads}")
+        if not MIN_REPLY <= self.max_tokens < self.n_ctx:
+            raise ValueError(f"max_tokens: expected {MIN_REPLY}..n_ctx-1, got {self.max_tokens}")
+        if not 0.0 <= self.temperature <= 2.0:
+            raise ValueError(f"temperature: expected 0..2, got {self.temperature}")
+        if not 0.0 <= self.intent_temperature <= 2.0:
+            raise ValueError(f"intent_temperature: expected 0..2, got {self.intent_temperature}")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ValueError(f"top_p: expected more than 0 and at most 1, got {self.top_p}")
+        if not 0 <= self.history_turns <= 20:
+            raise ValueError(f"history_turns: expected 0..20, got {self.history_turns}")
+        if not self.architectures:
+            raise ValueError("architectures: expected at least one name")
+
+
+@dataclass
+class TurnStats:
+    """What the last turn cost, in tokens."""
+
+    prefix_tokens: int = 0
+    prefix_evaluated: int = 0
+    """Prefix tokens evaluated this turn: 0 when the saved state was restored."""
+    new_tokens: int = 0
+    """Tokens after the prefix, evaluated this turn."""
+    generated: int = 0
+    history_used: int = 0
+    turns: int = 0
+
+
+class LlmEngine:
+    """One model and context, loaded once; `choose_intent` and `answer` per turn."""
+
+    def __init__(self, config: LlmConfig, model_path: str | Path | None = None) -> None:
+        self.config = config
+        self.path = Path(model_path or config.model)
+        self.architecture = _check_architecture(self.path, config.architectures)
+        self._llm = _load(self.path, config)
+        self._template = ChatTemplate(
+            config.chat_template or _metadata_template(self._llm, self.path),
+            self._piece(self._llm.token_bos()),
+            self._piece(self._llm.token_eos()),
+        )
+        self._builder = PromptBuilder(self._template, self._tokenize, config.n_ctx, MIN_REPLY)
+        self._states: OrderedDict[tuple[int, ...], Any] = OrderedDict()
+        self._grammars: dict[str, Any] = {}
+        self._vocab = _vocab(self._llm)
+        self._lock = threading.Lock()
+        self.history: deque[tuple[str, str]] = deque(maxlen=max(1, config.history_turns))
+        self.stats = TurnStats()
+        log.info(
+            "language model %s loaded (%s, n_ctx %d)", self.path, self.architecture, config.n_ctx
+        )
+
+    @property
+    def n_ctx(self) -> int:
+        return int(self._llm.n_ctx())
+
+    def reset(self) -> None:
+        """Forget the conversation (the saved prefix states stay)."""
+        self.history.clear()
+
+    def tokenize(self, text: str) -> list[int]:
+        """The model's tokens for `text` (special tokens parsed, no BOS added)."""
+        return self._tokenize(text)
+
+    def answer(self, text: str) -> Iterator[str]:
+        """The reply to `text`, streamed in text pieces; the exchange joins the history when the
+        stream ends or is closed (barge-in keeps what was said)."""
+        history = (
+            list(self.history)[-self.config.history_turns :] if self.config.history_turns else []
+        )
+        with self._lock:
+            prompt = self._builder.build(
+                self.config.system_prompt, history, text, self.config.max_tokens
+            )
+        return self._stream(prompt, text, None, self.config.temperature)
+
+    def _stream(self, prompt: Prompt, text: str, grammar: Any, temperature: float) -> Iterator[str]:
+        said: list[str] = []
+        with self._lock:
+            try:
+                for piece in self._generate(prompt, grammar, temperature):
+                    said.append(piece)
+                    yield piece
+            finally:
+                if grammar is None and self.config.history_turns:
+                    self.history.append((text, "".join(said).strip()))
+
+    def intent_json(self, text: str, schema: dict[str, Any]) -> str:
+        """The model's raw grammar-constrained reply to `text` (JSON text of `schema`)."""
+        grammar = self._grammar(schema)
+        system = INTENT_SYSTEM.format(intents=describe_schema(schema))
+        with self._lock:
+            prompt = self._builder.build(system, [], text, max_reply=self.config.n_ctx)
+        return "".join(self._stream(prompt, text, grammar, self.config.intent_temperature))
+
+    def choose_intent(self, text: str, schema: dict[str, Any]) -> dict[str, Any]:
+        """The intent `text` asks for, as `{"intent": NAME, "slots": {...}}` valid for `schema`."""
+        reply = self.intent_json(text, schema)
+        try:
+            parsed: dict[str, Any] = json.loads(reply)
+        except json.JSONDecodeError as err:
+            raise LlmError(
+                f"the model's intent reply is not complete JSON: {reply[:80]!r}"
+            ) from err
+        return parsed
+
+    def _generate(self, prompt: Prompt, grammar: Any, temperature: float) -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        try:
+            for token in self._tokens(prompt, grammar, temperature):
+                piece = decoder.decode(self._llm.detokenize([token]))
+                if piece:
+                    yield piece
+        except RuntimeError as err:  # llama_decode or state restore failed
+            raise LlmError(f"llama.cpp failed during the turn: {err}") from err
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            yield tail
+
+    def _tokens(self, prompt: Prompt, grammar: Any, temperature: float) -> Iterator[int]:
+        """The reply's tokens, from the restored prefix state, up to an end token or budget."""
+        self._restore(prompt.prefix)
+        stats = self.stats
+        stats.new_tokens, stats.generated, stats.history_used = (
+            len(prompt.new),
+            0,
+            prompt.history_used,
+        )
+        stats.turns += 1
+        tokens = self._llm.generate(
+            list(prompt.new),
+            top_k=0,
+            top_p=self.config.top_p,
+            min_p=0.0,
+            temp=temperature,
+            repeat_penalty=1.0,
+            reset=False,
+            grammar=grammar,
+        )
+        for token in tokens:
+            if self._is_end(token) or stats.generated >= prompt.budget:
+                return
+            stats.generated += 1
+            yield token
+
+    def _restore(self, prefix: tuple[int, ...]) -> None:
+        """The context holding exactly `prefix`: restored if saved, else evaluated and saved."""
+        llm = self._llm
+        llm.reset()
+        self.stats.prefix_tokens = len(prefix)
+        state = self._states.get(prefix)
+        if state is not None:
+            llm.load_state(state)
+            self._states.move_to_end(prefix)
+            self.stats.prefix_evaluated = 0
+            return
+        self.stats.prefix_evaluated = len(prefix)
+        if not prefix:
+            return
+        llm.eval(list(prefix))
+        self._states[prefix] = llm.save_state()
+        while len(self._states) > SAVED_PREFIXES:
+            self._states.popitem(last=False)
+
+    def _grammar(self, schema: dict[str, Any]) -> Any:
+        from llama_cpp.llama_grammar import LlamaGrammar
+
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self._grammars:
+            self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+        return self._grammars[key]
+
+    def _tokenize(self, text: str) -> list[int]:
+        tokens: list[int] = self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        return tokens
+
+    def _piece(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return bytes(self._llm.detokenize([token], special=True)).decode("utf-8", "replace")
+
+    def _is_end(self, token: int) -> bool:
+        import llama_cpp
+
+        return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
+
+
+def _check_architecture(path: Path, accepted: tuple[str, ...]) -> str:
+    architecture = read_architecture(path)
+    if architecture not in accepted:
+        raise ModelError(
+            f"{path} is a {architecture!r} model; expected {' or '.join(map(repr, accepted))} "
+            "(set llm.architectures to accept it)"
+        )
+    return architecture
+
+
+def _load(path: Path, config: LlmConfig) -> Any:
+    try:
+        from llama_cpp import Llama
+    except ImportError as err:
+        raise ModelError(f"the language model needs llama-cpp-python: {INSTALL_HINT}") from err
+    try:
+        return Llama(
+            model_path=str(path),
+            n_ctx=config.n_ctx,
+            n_batch=config.n_ctx,
+            n_threads=config.threads,
+            n_threads_batch=config.threads,
+            use_mmap=config.use_mmap,
+            seed=config.seed,
+            verbose=False,
+        )
+    except (ValueError, RuntimeError) as err:
+        raise ModelError(f"llama.cpp cannot load {path}: {err} (corrupt or unsupported?)") from err
+
+
+def _metadata_template(llm: Any, path: Path) -> str:
+    template = llm.metadata.get("tokenizer.chat_template", "")
+    if not template:
+        raise ModelError(
+            f"{path} has no chat template (tokenizer.chat_template); set llm.chat_template"
+        )
+    return str(template)
+
+
+def _vocab(llm: Any) -> Any:
+    import llama_cpp
+
+    return llama_cpp.llama_model_get_vocab(llm.model)

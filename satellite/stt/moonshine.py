@@ -1,0 +1,239 @@
+"""Moonshine (open-vocabulary speech to text) on onnxruntime, for the `full` profile.
+
+A model folder holds `encoder_model.onnx`, `decoder_model_merged.onnx` and `tokenizer.json`
+(Hugging Face `UsefulSensors/moonshine`, `onnx/merged/{tiny|base}/{float|quantized}/`).
+
+The encoder turns 16 kHz float audio `input_values` [1, samples] into hidden states. The merged
+decoder takes `input_ids`, `encoder_hidden_states`, `use_cache_branch` and one
+`past_key_values.{layer}.{decoder|encoder}.{key|value}` per layer ([batch, kv_heads, seq,
+head_dim]) and returns logits then the matching `present.*` tensors. Greedy decoding: the first
+step feeds the start token with `use_cache_branch` false (the decoder computes the encoder's
+keys and values); every later step feeds the last token with the cache and only the decoder's
+self-attention cache grows. Decoding stops at the end token or at a length cap tied to the
+audio's duration (a model that never ends is looping on noise).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+
+from satellite.errors import AudioError, ModelError
+from satellite.onnx import SessionOptions, open_session
+from satellite.stt import Transcript
+
+log = logging.getLogger(__name__)
+
+RATE: Final = 16000
+START_TOKEN: Final = 1
+END_TOKEN: Final = 2
+ENCODER_FILE: Final = "encoder_model.onnx"
+DECODER_FILE: Final = "decoder_model_merged.onnx"
+TOKENIZER_FILE: Final = "tokenizer.json"
+SHAPES: Final = {"tiny": (6, 8, 36), "base": (8, 8, 52)}
+"""Published (layers, kv_heads, head_dim) per model size, used when the graph's are symbolic."""
+_KINDS: Final = tuple((a, b) for a in ("decoder", "encoder") for b in ("key", "value"))
+_PUNCTUATION: Final = re.compile(r"[^\w\s'.-]|(?<!\w)[.'-]|[.'-](?!\w)")
+
+
+@dataclass(frozen=True)
+class MoonshineConfig:
+    """The Moonshine settings of the `stt` section."""
+
+    model_dir: str = ""
+    """Folder with the two ONNX files and tokenizer.json; empty means the model store's copy."""
+    model: Literal["tiny", "base"] = "tiny"
+    """Model size: `tiny` (26M parameters) or `base` (61M)."""
+    threads: int = 1
+    """onnxruntime threads inside one operator."""
+    optimization: Literal["disable", "basic", "extended", "all"] = "all"
+    """onnxruntime graph optimisation level."""
+    tokens_per_second: float = 6.5
+    """Length cap: at most this many tokens per second of audio (plus `extra_tokens`)."""
+    extra_tokens: int = 4
+    """Tokens allowed beyond the per-second cap (short utterances, punctuation)."""
+    min_audio: float = 0.1
+    """Utterances shorter than this many seconds are rejected without decoding."""
+
+    def __post_init__(self) -> None:
+        if self.model not in SHAPES:
+            raise ValueError(f'model: expected "tiny" or "base", got "{self.model}"')
+        if not 1 <= self.threads <= 64:
+            raise ValueError(f"threads: expected 1..64, got {self.threads}")
+        if not 1.0 <= self.tokens_per_second <= 50.0:
+            raise ValueError(f"tokens_per_second: expected 1..50, got {self.tokens_per_second}")
+        if not 0 <= self.extra_tokens <= 100:
+            raise ValueError(f"extra_tokens: expected 0..100, got {self.extra_tokens}")
+        if self.min_audio < 0:
+            raise ValueError(f"min_audio: expected seconds >= 0, got {self.min_audio}")
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    tokens: tuple[int, ...]
+    log_prob: float
+    ended: bool
+
+
+class MoonshineRecognizer:
+    """The encoder, decoder and tokenizer, loaded and checked once; `transcribe` per utterance."""
+
+    def __init__(self, model_dir: str | Path, config: MoonshineConfig | None = None) -> None:
+        self.config = config or MoonshineConfig()
+        self.model_dir = Path(model_dir)
+        if not self.model_dir.is_dir():
+            raise ModelError(f"Moonshine model folder not found: {self.model_dir}")
+        options = SessionOptions(self.config.threads, 1, self.config.optimization)
+        self._encoder = open_session(self.model_dir / ENCODER_FILE, options)
+        self._decoder = open_session(self.model_dir / DECODER_FILE, options)
+        self._tokenizer = _load_tokenizer(self.model_dir / TOKENIZER_FILE)
+        _check_encoder(self._encoder, self.model_dir / ENCODER_FILE)
+        self.layers, self.heads, self.head_dim = _check_decoder(
+            self._decoder, self.model_dir / DECODER_FILE, self.config.model
+        )
+        self._lock = threading.Lock()
+        log.info("Moonshine %s loaded: %d decoder layers", self.config.model, self.layers)
+
+    def max_tokens(self, samples: int) -> int:
+        """The length cap for an utterance of `samples` samples."""
+        seconds = samples / RATE
+        return math.ceil(seconds * self.config.tokens_per_second) + self.config.extra_tokens
+
+    def transcribe(self, audio: np.ndarray) -> Transcript:
+        """What was said in one utterance (16 kHz mono, int16 or float -1..1)."""
+        samples = _as_float(audio)
+        seconds = len(samples) / RATE
+        if len(samples) == 0:
+            return Transcript("", 0.0, True, "no audio")
+        if seconds < self.config.min_audio:
+            return Transcript("", 0.0, True, f"too short ({seconds:.2f} s)")
+        with self._lock:
+            decoded = self._generate(samples)
+        raw = self._tokenizer.decode(list(decoded.tokens), skip_special_tokens=True)
+        text = normalize(raw)
+        confidence = math.exp(decoded.log_prob / max(1, len(decoded.tokens)))
+        if not decoded.ended:
+            reason = f"no end of sentence within {len(decoded.tokens)} tokens"
+            return Transcript("", confidence, True, reason, text)
+        if not text:
+            return Transcript("", confidence, True, "no words recognised", text)
+        return Transcript(text, confidence, False, "", text)
+
+    def _generate(self, samples: np.ndarray) -> _Decoded:
+        hidden = self._encoder.run(None, {"input_values": samples[np.newaxis, :]})[0]
+        past = self._empty_cache()
+        token, log_prob = START_TOKEN, 0.0
+        tokens: list[int] = []
+        for step in range(self.max_tokens(len(samples))):
+            feeds = {
+                "input_ids": np.array([[token]], dtype=np.int64),
+                "encoder_hidden_states": hidden,
+                "use_cache_branch": np.array([step > 0]),
+                **past,
+            }
+            logits, *present = self._decoder.run(None, feeds)
+            scores = np.asarray(logits[0, -1], dtype=np.float64)
+            token = int(scores.argmax())
+            log_prob += _log_softmax_at(scores, token)
+            if token == END_TOKEN:
+                return _Decoded(tuple(tokens), log_prob, True)
+            tokens.append(token)
+            for name, value in zip(past, present, strict=True):
+                if step == 0 or ".decoder." in name:
+                    past[name] = value
+        return _Decoded(tuple(tokens), log_prob, False)
+
+    def _empty_cache(self) -> dict[str, np.ndarray]:
+        """The first step's past: ignored by the decoder (`use_cache_branch` false)."""
+        shape = (0, self.heads, 1, self.head_dim)
+        return {name: np.zeros(shape, dtype=np.float32) for name in _cache_names(self.layers)}
+
+
+def normalize(text: str) -> str:
+    """Lower case, punctuation dropped (apostrophes and decimal points inside words kept)."""
+    return " ".join(_PUNCTUATION.sub(" ", text.lower()).split())
+
+
+def _as_float(audio: np.ndarray) -> np.ndarray:
+    samples = np.asarray(audio)
+    if samples.ndim == 2 and 1 in samples.shape:
+        samples = samples.reshape(-1)
+    if samples.ndim != 1:
+        raise AudioError(f"expected mono audio (one channel), got an array shaped {samples.shape}")
+    if samples.dtype == np.int16:
+        scaled: np.ndarray = samples.astype(np.float32) / np.float32(32768.0)
+        return scaled
+    if np.issubdtype(samples.dtype, np.floating):
+        clipped: np.ndarray = np.clip(samples, -1.0, 1.0).astype(np.float32)
+        return clipped
+    raise AudioError(f"expected 16-bit PCM (int16) or float audio, got {samples.dtype}")
+
+
+def _log_softmax_at(scores: np.ndarray, index: int) -> float:
+    top = float(scores.max())
+    return float(scores[index] - top - math.log(float(np.exp(scores - top).sum())))
+
+
+def _cache_names(layers: int) -> list[str]:
+    return [f"past_key_values.{i}.{a}.{b}" for i in range(layers) for a, b in _KINDS]
+
+
+def _load_tokenizer(path: Path) -> Any:
+    try:
+        from tokenizers import Tokenizer
+    except ImportError as err:
+        raise ModelError("Moonshine needs `tokenizers`: pip install 'satellite[full]'") from err
+    if not path.is_file():
+        raise ModelError(f"tokenizer file not found: {path} (run `satellite models pull`)")
+    try:
+        return Tokenizer.from_file(str(path))
+    except Exception as err:  # tokenizers raises a bare Exception on bad JSON
+        raise ModelError(f"cannot read tokenizer {path}: {err}") from err
+
+
+def _check_encoder(session: Any, path: Path) -> None:
+    names = [i.name for i in session.get_inputs()]
+    if "input_values" not in names:
+        raise ModelError(
+            f"{path} is not a Moonshine encoder: expected input `input_values`, "
+            f"found {', '.join(names)}"
+        )
+
+
+def _check_decoder(session: Any, path: Path, model: str) -> tuple[int, int, int]:
+    """(layers, kv_heads, head_dim) of a merged Moonshine decoder; ModelError when it is not."""
+    inputs = {i.name: i for i in session.get_inputs()}
+    missing = {"input_ids", "encoder_hidden_states", "use_cache_branch"} - inputs.keys()
+    layers = sum(1 for n in inputs if n.startswith("past_key_values.") and n.endswith(".key"))
+    layers //= 2
+    expected = set(_cache_names(layers))
+    missing |= expected - inputs.keys()
+    extra = {n for n in inputs if n.startswith("past_key_values.")} - expected
+    if missing or extra or layers == 0:
+        if missing:
+            problem = f"missing inputs {', '.join(sorted(missing))}"
+        elif extra:
+            problem = f"unexpected inputs {', '.join(sorted(extra))}"
+        else:
+            problem = "no past_key_values inputs"
+        raise ModelError(f"{path} is not a merged Moonshine decoder: {problem}")
+    outputs = [o.name for o in session.get_outputs()]
+    wanted = ["logits"] + [n.replace("past_key_values.", "present.") for n in _cache_names(layers)]
+    if outputs != wanted:
+        raise ModelError(
+            f"{path} is not a merged Moonshine decoder: expected outputs logits, present.*; "
+            f"found {', '.join(outputs[:4])}{' ...' if len(outputs) > 4 else ''}"
+        )
+    shape = inputs["past_key_values.0.decoder.key"].shape
+    _, heads, head_dim = SHAPES[model]
+    if len(shape) == 4:
+        heads = shape[1] if isinstance(shape[1], int) else heads
+        head_dim = shape[3] if isinstance(shape[3], int) else head_dim
+    return layers, heads, head_dim

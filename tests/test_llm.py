@@ -1,0 +1,268 @@
+"""Language model engine on llama-cpp-python with tiny random-weight GGUFs written by the `gguf`
+package (tests/full_fixtures.py): `lfm2` (short-convolution + attention layers, hybrid memory)
+like LFM2-1.2B, a byte-level BPE vocabulary and LFM2's ChatML-style chat template.
+
+The model is random, so the tests check the machinery, not the words: generation, grammar-bound
+output, state reuse (counted by llama.cpp's own performance counters), context limits.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import pytest
+from hassil import Intents
+
+from satellite.errors import ModelError
+from satellite.llm.engine import LlmConfig, LlmEngine
+from satellite.llm.ggufinfo import read_architecture
+from satellite.llm.prompt import PromptTooLong, group_sentences
+from satellite.llm.schema import (
+    IntentSchemaError,
+    check_intent,
+    choice,
+    choices_from_hassil,
+    intent_schema,
+)
+from tests.full_fixtures import build_gguf
+
+REQUESTS = [
+    "turn on the kitchen light",
+    "switch off the hall lamp",
+    "set the brightness to forty",
+    "what time is it",
+    "tell me a joke",
+    "set a timer for five minutes",
+    "is it going to rain",
+    "dim the bedroom",
+    "play some music",
+    "stop",
+    "good morning",
+    "lights off everywhere",
+    "how warm is it outside",
+    "turn the heating up",
+    "cancel the timer",
+    "who are you",
+    "open the garage",
+    "make it brighter in the kitchen",
+    "volume down",
+    "thank you",
+]
+
+
+def _decoded(engine: LlmEngine) -> tuple[int, int]:
+    """(prompt tokens, single tokens) llama.cpp has run through the model so far, from its own
+    performance counters (read after a sync; each counter reads 1 until it passes 1)."""
+    import llama_cpp
+
+    llama_cpp.llama_synchronize(engine._llm.ctx)
+    perf = llama_cpp.llama_perf_context(engine._llm.ctx)
+    return int(perf.n_p_eval), int(perf.n_eval)
+
+
+@pytest.fixture(scope="module")
+def lfm2_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_gguf(tmp_path_factory.mktemp("gguf") / "lfm2-tiny.gguf")
+
+
+@pytest.fixture(scope="module")
+def engine(lfm2_path: Path) -> LlmEngine:
+    return LlmEngine(LlmConfig(model=str(lfm2_path), threads=1, max_tokens=24))
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    return intent_schema(
+        [
+            choice("TurnOn", "turn a light on", name=["kitchen", "hall", "bedroom"]),
+            choice("SetBrightness", name=["kitchen", "hall"], brightness=range(0, 101)),
+            choice("GetTime", "say the time"),
+        ]
+    )
+
+
+def test_the_tiny_lfm2_model_loads_and_generates(engine: LlmEngine) -> None:
+    assert engine.architecture == "lfm2"
+    assert engine.n_ctx == 512
+    pieces = list(engine.answer("hello there"))
+    assert pieces and all(isinstance(p, str) for p in pieces)
+    assert 0 < engine.stats.generated <= 24
+    assert engine.history[-1] == ("hello there", "".join(pieces).strip())
+
+
+def test_turns_after_the_first_evaluate_only_their_new_tokens(lfm2_path: Path) -> None:
+    engine = LlmEngine(LlmConfig(model=str(lfm2_path), threads=1, max_tokens=16))
+    assert _decoded(engine) == (1, 1)  # nothing yet
+    list(engine.answer("first question"))
+    first = engine.stats
+    assert first.prefix_evaluated == first.prefix_tokens > 10
+    # the prefix and the request in batches, then each generated token fed back one by one
+    assert _decoded(engine) == (first.prefix_tokens + first.new_tokens, first.generated)
+    for turn in range(2, 7):
+        prompt_before, single_before = _decoded(engine)
+        list(engine.answer(f"question number {turn}"))
+        stats = engine.stats
+        assert stats.prefix_evaluated == 0  # restored from the saved state
+        assert stats.history_used == min(turn - 1, 3)
+        prompt_after, single_after = _decoded(engine)
+        assert prompt_after - prompt_before == stats.new_tokens
+        assert single_after - single_before == stats.generated
+
+
+def test_the_context_survives_fifty_turns(lfm2_path: Path) -> None:
+    engine = LlmEngine(LlmConfig(model=str(lfm2_path), threads=1, n_ctx=256, max_tokens=48))
+    for turn in range(50):
+        request = f"turn {turn}: " + "please tell me something about the weather " * (turn % 4)
+        reply = "".join(engine.answer(request))
+        assert isinstance(reply, str)
+        assert engine.stats.prefix_tokens + engine.stats.new_tokens + engine.stats.generated <= 256
+    assert len(engine.history) == 3
+
+
+def test_the_intent_is_always_valid_for_the_schema(
+    engine: LlmEngine, schema: dict[str, Any]
+) -> None:
+
+    for request in REQUESTS:
+        reply = engine.intent_json(request, schema)
+        parsed = json.loads(reply)
+        jsonschema.validate(parsed, schema)
+        assert engine.choose_intent(request, schema) == parsed  # greedy: same answer again
+
+
+def test_sampled_intents_stay_valid_on_every_branch(
+    lfm2_path: Path, schema: dict[str, Any]
+) -> None:
+
+    config = LlmConfig(model=str(lfm2_path), threads=1, intent_temperature=1.5, top_p=1.0)
+    engine = LlmEngine(config)
+    seen = set()
+    for request in REQUESTS:
+        parsed = engine.choose_intent(request, schema)
+        jsonschema.validate(parsed, schema)
+        seen.add((parsed["intent"], tuple(sorted(parsed["slots"]))))
+    assert len(seen) >= 3  # the random model wanders over several branches of the grammar
+
+
+def test_intent_turns_reuse_the_schema_prefix(engine: LlmEngine, schema: dict[str, Any]) -> None:
+    engine.choose_intent("turn on the kitchen light", schema)
+    prompt_before, single_before = _decoded(engine)
+    engine.choose_intent("turn on the hall light", schema)
+    assert engine.stats.prefix_evaluated == 0
+    assert engine.stats.prefix_tokens > 50  # the instructions and the intents
+    prompt_after, single_after = _decoded(engine)
+    assert prompt_after - prompt_before == engine.stats.new_tokens
+    assert single_after - single_before == engine.stats.generated
+
+
+def test_a_request_longer_than_the_context_is_refused(lfm2_path: Path) -> None:
+    engine = LlmEngine(LlmConfig(model=str(lfm2_path), threads=1, n_ctx=128, max_tokens=32))
+    with pytest.raises(PromptTooLong, match=r"the context window holds 128"):
+        engine.answer("word " * 200)
+    assert "".join(engine.answer("short one")) is not None  # still usable afterwards
+
+
+def test_history_is_dropped_before_the_reply_is_squeezed(lfm2_path: Path) -> None:
+    engine = LlmEngine(LlmConfig(model=str(lfm2_path), threads=1, n_ctx=160, max_tokens=32))
+    engine.history.extend([("long question " * 10, "long answer " * 10)] * 3)
+    list(engine.answer("and now?"))
+    assert engine.stats.history_used < 3
+    used = engine.stats.prefix_tokens + engine.stats.new_tokens
+    assert used + 32 <= 160
+
+
+def test_a_gguf_of_another_architecture_is_reported(tmp_path: Path) -> None:
+    llama = build_gguf(tmp_path / "llama.gguf", "llama", layers=2)
+    with pytest.raises(ModelError, match=r"is a 'llama' model; expected 'lfm2'"):
+        LlmEngine(LlmConfig(model=str(llama)))
+    engine = LlmEngine(LlmConfig(model=str(llama), architectures=("llama",), threads=1))
+    assert engine.architecture == "llama"
+    assert isinstance("".join(engine.answer("hi")), str)
+
+
+def test_unknown_architecture_and_broken_files(tmp_path: Path, lfm2_path: Path) -> None:
+    unknown = build_gguf(tmp_path / "mamba9.gguf", "mamba9")
+    with pytest.raises(ModelError, match=r"llama.cpp cannot load"):
+        LlmEngine(LlmConfig(model=str(unknown), architectures=("mamba9",)))
+    assert read_architecture(unknown) == "mamba9"
+    text = tmp_path / "model.gguf"
+    text.write_text("not a model", encoding="utf-8")
+    with pytest.raises(ModelError, match=r"is not a GGUF file"):
+        LlmEngine(LlmConfig(model=str(text)))
+    truncated = tmp_path / "truncated.gguf"
+    truncated.write_bytes(lfm2_path.read_bytes()[:64])
+    with pytest.raises(ModelError, match=r"cannot read the GGUF header"):
+        LlmEngine(LlmConfig(model=str(truncated)))
+    with pytest.raises(ModelError, match=r"model file not found"):
+        LlmEngine(LlmConfig(model=str(tmp_path / "missing.gguf")))
+
+
+def test_a_model_without_chat_template(tmp_path: Path) -> None:
+    bare = build_gguf(tmp_path / "bare.gguf", chat_template=None)
+    with pytest.raises(ModelError, match=r"has no chat template"):
+        LlmEngine(LlmConfig(model=str(bare)))
+
+
+def test_config_is_validated() -> None:
+    with pytest.raises(ValueError, match=r"n_ctx"):
+        LlmConfig(n_ctx=16)
+    with pytest.raises(ValueError, match=r"max_tokens"):
+        LlmConfig(n_ctx=256, max_tokens=300)
+    with pytest.raises(ValueError, match=r"top_p"):
+        LlmConfig(top_p=0.0)
+
+
+def test_sentences_are_grouped_from_a_token_stream() -> None:
+    pieces = ["Hel", "lo there", ". How", " are you", "? I am", " Dr", ". Smith", "!\n", "Bye"]
+    assert list(group_sentences(pieces)) == [
+        "Hello there.",
+        "How are you?",
+        "I am Dr. Smith!",
+        "Bye",
+    ]
+    assert list(group_sentences([])) == []
+    assert list(group_sentences(["It costs 3", ".5 euros", "."])) == ["It costs 3.5 euros."]
+
+
+def test_schema_from_hassil_intents() -> None:
+    intents = Intents.from_dict(
+        {
+            "language": "en",
+            "intents": {
+                "TurnOn": {"data": [{"sentences": ["turn on [the] {name}", "{name} on"]}]},
+                "SetBrightness": {
+                    "data": [{"sentences": ["set {name} to {brightness} [percent]"]}]
+                },
+                "Say": {"data": [{"sentences": ["say {message}"]}]},
+            },
+            "lists": {
+                "name": {"values": ["kitchen", {"in": "hall way", "out": "hall"}]},
+                "brightness": {"range": {"from": 0, "to": 100}},
+                "message": {"wildcard": True},
+            },
+        }
+    )
+    choices = {c.name: c for c in choices_from_hassil(intents)}
+    assert set(choices) == {"SetBrightness", "Say", "TurnOn"}
+    assert choices["TurnOn"].slots["name"].values == ("kitchen", "hall")
+    assert choices["SetBrightness"].slots["brightness"].maximum == 100
+    assert choices["Say"].slots["message"].kind == "text"
+    schema = intent_schema(choices.values())
+    good = {"intent": "SetBrightness", "slots": {"name": "hall", "brightness": 100}}
+    assert check_intent(good, choices.values()) == good
+    for bad in (
+        {"intent": "SetBrightness", "slots": {"brightness": 101}},
+        {"intent": "TurnOn", "slots": {"name": "garage"}},
+        {"intent": "Fly", "slots": {}},
+        {"intent": "none"},
+    ):
+        with pytest.raises(IntentSchemaError):
+            check_intent(bad, choices.values())
+
+    jsonschema.validate(good, schema)
+    jsonschema.validate({"intent": "none", "slots": {}}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"intent": "TurnOn", "slots": {"name": "garage"}}, schema)
