@@ -178,3 +178,25 @@ def test_corrupt_model_is_reported(tmp_path: Path, models_dir: Path, turn_wav) -
     result = satellite("models", "verify", config=config)
     assert result.returncode == 1 and "hey_jarvis" in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_say_writes_speech_to_a_wav(tmp_path: Path) -> None:
+    from satellite.audio.wavfile import read_wav
+
+    out = tmp_path / "reply.wav"
+    result = satellite("say", "Turned on the kitchen light.", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    audio = read_wav(out)
+    assert len(audio) > 16000 * 0.8 and abs(audio.astype(int)).max() > 1000
+
+
+def test_transcribe_gives_text_and_intent(tmp_path: Path, models_dir: Path) -> None:
+    command = Take().silence(0.3).say("set a timer for five minutes", "en-us", 150).silence(0.5)
+    chatter = Take().silence(0.3).say("how tall is the eiffel tower", "en-us", 150).silence(0.5)
+    first, second = command.write(tmp_path / "a.wav"), chatter.write(tmp_path / "b.wav")
+    result = satellite("transcribe", "--json", str(first), str(second))
+    assert result.returncode == 0, result.stderr
+    heard, other = events(result.stdout)
+    assert heard["text"] == "set a timer for five minutes"
+    assert heard["intent"] == {"name": "HassStartTimer", "slots": {"minutes": 5}}
+    assert other["rejected"] and other["intent"] is None
