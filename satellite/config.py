@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import yaml
 
-from satellite.configtypes import build
+from satellite.configtypes import build, yaml_problem
 from satellite.errors import ConfigError
 from satellite.mqtt.config import MqttConfig
 from satellite.skills.config import SkillsConfig
@@ -108,7 +108,7 @@ class VadConfig:
     """Audio kept before the detected onset: webrtcvad notices soft onsets ("s", "f") late."""
     min_speech: float = 0.25
     """Shorter bursts of "speech" (clicks, noise) are ignored."""
-    end_silence: float = 0.45
+    end_silence: float = 0.3
     """Seconds of silence that end an utterance."""
     no_speech_timeout: float = 4.0
     """Seconds after the wake word with no speech before the turn is given up."""
@@ -182,8 +182,5 @@ def load_config(path: str | Path | None) -> Config:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise ConfigError([f"{where}invalid YAML: {problem}"], source) from err
+        raise ConfigError([yaml_problem(err)], source) from err
     return Config.from_dict(data, source)

@@ -150,3 +150,11 @@ def build(cls: type[T], data: Any, path: str = "") -> tuple[T | None, list[str]]
     builder = _Builder()
     result = builder.dataclass(cls, data, path)
     return (None if builder.problems else result), builder.problems
+
+
+def yaml_problem(err: Exception) -> str:
+    """A YAML parse error as one line: `line 3, column 7: invalid YAML: <what>`."""
+    mark = getattr(err, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    problem = getattr(err, "problem", None) or str(err)
+    return f"{where}invalid YAML: {problem}"

@@ -13,7 +13,6 @@ import getpass
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -27,6 +26,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from satellite.bench.broker import free_port
+from satellite.bench.broker import port_accepts as _accepts
+
 INSTALL_HINT: Final = "install mosquitto (apt-get install mosquitto)"
 START_TIMEOUT: Final = 10.0
 WAIT_TIMEOUT: Final = 15.0
@@ -37,22 +39,6 @@ def _find_program(name: str) -> str:
     if found is None:
         pytest.fail(f"{name} not found: {INSTALL_HINT}")
     return found
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 class Broker:

@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -225,3 +225,38 @@ def supported_rates(
             continue
         rates.append(rate)
     return rates
+
+
+def open_stream(
+    pa: Any,
+    device: AudioDevice,
+    kind: Kind,
+    wanted: int,
+    buffer_seconds: float,
+    callback: Callable[..., Any],
+) -> tuple[Any, int, int]:
+    """A stopped 16-bit callback stream on `device`: mono if it can, at the best rate it takes.
+
+    Returns the stream, its rate and its channel count; `AudioError` when nothing works.
+    """
+    pyaudio = import_pyaudio()
+    most = device.max_input_channels if kind == "input" else device.max_output_channels
+    index = "input_device_index" if kind == "input" else "output_device_index"
+    for channels in dict.fromkeys((1, min(2, most))):
+        for rate in supported_rates(pa, device, kind, channels, wanted):
+            try:
+                with quiet_stderr():
+                    stream = pa.open(
+                        format=pyaudio.paInt16,
+                        channels=channels,
+                        rate=rate,
+                        frames_per_buffer=round(rate * buffer_seconds),
+                        stream_callback=callback,
+                        start=False,
+                        **{kind: True, index: device.index},
+                    )
+            except OSError as err:
+                log.debug("%s at %d Hz x%d: %s", device.name, rate, channels, err)
+                continue
+            return stream, rate, channels
+    raise AudioError(f"cannot open {kind} device {device.describe()} at any usable rate")

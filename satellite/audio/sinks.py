@@ -24,8 +24,8 @@ from satellite.audio.devices import (
     find_device,
     import_pyaudio,
     open_portaudio,
+    open_stream,
     quiet_stderr,
-    supported_rates,
 )
 from satellite.audio.wavfile import RATE, Resampler, to_int16
 from satellite.errors import AudioError
@@ -169,26 +169,7 @@ class SpeakerSink(SinkBase):
         self._stream.start_stream()
 
     def _open(self, device: AudioDevice) -> tuple[Any, int, int]:
-        pyaudio = import_pyaudio()
-        for channels in dict.fromkeys((1, min(2, device.max_output_channels))):
-            for rate in supported_rates(self._pa, device, "output", channels, RATE):
-                try:
-                    with quiet_stderr():
-                        stream = self._pa.open(
-                            format=pyaudio.paInt16,
-                            channels=channels,
-                            rate=rate,
-                            output=True,
-                            output_device_index=device.index,
-                            frames_per_buffer=round(rate * SPEAKER_BUFFER_SECONDS),
-                            stream_callback=self._callback,
-                            start=False,
-                        )
-                except OSError as err:
-                    log.debug("%s at %d Hz x%d: %s", device.name, rate, channels, err)
-                    continue
-                return stream, rate, channels
-        raise AudioError(f"cannot open output device {device.describe()} at any usable rate")
+        return open_stream(self._pa, device, "output", RATE, SPEAKER_BUFFER_SECONDS, self._callback)
 
     def _callback(
         self, data: bytes | None, frames: int, timing: Any, status: int

@@ -25,8 +25,8 @@ from satellite.audio.devices import (
     find_device,
     import_pyaudio,
     open_portaudio,
+    open_stream,
     quiet_stderr,
-    supported_rates,
 )
 from satellite.audio.wavfile import RATE, Resampler, read_wav, to_int16
 from satellite.errors import AudioError
@@ -153,26 +153,7 @@ class MicSource(SourceBase):
         )
 
     def _open(self, device: AudioDevice, wanted: int) -> tuple[Any, int, int]:
-        pyaudio = import_pyaudio()
-        for channels in dict.fromkeys((1, min(2, device.max_input_channels))):
-            for rate in supported_rates(self._pa, device, "input", channels, wanted):
-                try:
-                    with quiet_stderr():
-                        stream = self._pa.open(
-                            format=pyaudio.paInt16,
-                            channels=channels,
-                            rate=rate,
-                            input=True,
-                            input_device_index=device.index,
-                            frames_per_buffer=round(rate * MIC_BUFFER_SECONDS),
-                            stream_callback=self._callback,
-                            start=False,
-                        )
-                except OSError as err:
-                    log.debug("%s at %d Hz x%d: %s", device.name, rate, channels, err)
-                    continue
-                return stream, rate, channels
-        raise AudioError(f"cannot open input device {device.describe()} at any usable rate")
+        return open_stream(self._pa, device, "input", wanted, MIC_BUFFER_SECONDS, self._callback)
 
     def _callback(
         self, data: bytes | None, frames: int, timing: Any, status: int

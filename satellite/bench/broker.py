@@ -30,13 +30,15 @@ class BrokerUnavailable(SatelliteError):
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
 
 
-def _accepts(port: int) -> bool:
+def port_accepts(port: int) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:`port` now."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return True
@@ -72,7 +74,7 @@ class Mosquitto:
                 err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
                 self.stop()
                 raise BrokerUnavailable(f"mosquitto exited at start: {err.strip()}")
-            if _accepts(self.port):
+            if port_accepts(self.port):
                 return
             time.sleep(0.05)
         self.stop()

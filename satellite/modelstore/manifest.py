@@ -24,7 +24,7 @@ from typing import Any, Final, Literal
 
 import yaml
 
-from satellite.configtypes import describe
+from satellite.configtypes import describe, yaml_problem
 from satellite.errors import ModelError
 
 SourceKind = Literal["url", "npm", "pip"]
@@ -125,10 +125,7 @@ class Manifest:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as err:
-            mark = getattr(err, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-            problem = getattr(err, "problem", None) or str(err)
-            raise ManifestError([f"{where}invalid YAML: {problem}"], path) from err
+            raise ManifestError([yaml_problem(err)], path) from err
         reader = _Reader()
         manifest = reader.manifest(data, path)
         if reader.problems or manifest is None:
