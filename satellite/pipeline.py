@@ -119,14 +119,19 @@ class Pipeline:
             self._enter(State.IDLE)
 
     def _enter(self, state: State) -> None:
+        """Move to `state`, through idle when there is no direct way; publish each change."""
+        now = self.listener.now
         try:
-            event = self.machine.enter(state, self.listener.now)
+            events = [self.machine.enter(state, now)]
         except ValueError:
-            event = self.machine.enter(State.IDLE, self.listener.now)
-            if state is not State.IDLE:
-                event = self.machine.enter(state, self.listener.now) or event
-        if event is not None:
-            self.bus.publish(event)
+            events = [self.machine.enter(State.IDLE, now)]
+            try:
+                events.append(self.machine.enter(state, now))
+            except ValueError as err:
+                log.warning("state machine: %s; staying idle", err)
+        for event in events:
+            if event is not None:
+                self.bus.publish(event)
 
     def _expire(self) -> None:
         event = self.machine.expire(self.listener.now)
