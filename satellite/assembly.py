@@ -21,7 +21,7 @@ from satellite.skills.timers import Timer
 from satellite.speaker import Speaker
 from satellite.stt.grammar import compile_grammar
 from satellite.stt.sphinx import SphinxRecognizer
-from satellite.turns import Assistant
+from satellite.turns import Assistant, Recognizer
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,22 @@ def load_assistant(config: Config) -> Assistant:
     skills = SkillSet(config.skills)
     for problem in skills.problems:
         log.warning("skill problem: %s", problem)
-    return Assistant(skills, SphinxRecognizer(compile_grammar(skills.intents), config.stt))
+    llm = None
+    if config.llm.enabled:
+        from satellite.fullmodels import load_llm
+        from satellite.llm.fallback import LlmFallback
+
+        llm = LlmFallback(load_llm(config.llm, config.models.dir), skills)
+    return Assistant(skills, load_stt(config, skills), llm=llm)
+
+
+def load_stt(config: Config, skills: SkillSet) -> Recognizer:
+    """The configured speech-to-text engine (pocketsphinx gets the skills' grammar)."""
+    if config.stt.engine == "moonshine":
+        from satellite.fullmodels import load_moonshine
+
+        return load_moonshine(config.stt.moonshine, config.models.dir)
+    return SphinxRecognizer(compile_grammar(skills.intents), config.stt)
 
 
 def build(config: Config, *, live: bool, output: str | None = None) -> Satellite:
@@ -70,7 +85,7 @@ def _go_live(satellite: Satellite, output: str | None) -> None:
 
     config = satellite.config
     sink = open_sink(output if output is not None else config.audio.output)
-    speaker = Speaker(open_tts(config.tts), sink, config.earcons)
+    speaker = Speaker(open_tts(config.tts, config.models.dir), sink, config.earcons)
     satellite.speaker = speaker
     satellite.closers.append(speaker.close)
     remote = Remote(satellite.pipeline, speaker)
@@ -85,8 +100,13 @@ def _go_live(satellite: Satellite, output: str | None) -> None:
     timers = TimerManager(Path(config.skills.timers_file), _timer_done(satellite))
     satellite.timers = timers
     satellite.closers.append(timers.close)
-    services = Services(config=config.skills, publisher=satellite.publisher, timers=timers,
-                        set_volume=sink.set_volume, site_id=config.site_id)
+    services = Services(
+        config=config.skills,
+        publisher=satellite.publisher,
+        timers=timers,
+        set_volume=sink.set_volume,
+        site_id=config.site_id,
+    )
     satellite.assistant.runner = ActionRunner(services)
     satellite.assistant.speaker = speaker
     satellite.bus.subscribe(_earcons(speaker))
@@ -95,8 +115,14 @@ def _go_live(satellite: Satellite, output: str | None) -> None:
 def _timer_done(satellite: Satellite) -> Callable[[Timer], None]:
     def done(timer: Timer) -> None:
         text = timer.announcement
-        satellite.bus.publish(ReplyEvent(t=satellite.pipeline.listener.now, text=text,
-                                         source="timer", intent="HassStartTimer"))
+        satellite.bus.publish(
+            ReplyEvent(
+                t=satellite.pipeline.listener.now,
+                text=text,
+                source="timer",
+                intent="HassStartTimer",
+            )
+        )
         if satellite.speaker is not None:
             satellite.speaker.announce(text)
 

@@ -9,6 +9,9 @@ Schema (every key optional):
     wake:    models: [{name, threshold}], refractory
     vad:     aggressiveness, speech_start, end_silence, no_speech_timeout, max_utterance
     timeouts: listening, thinking, speaking
+    stt:     engine (sphinx|moonshine), moonshine: {...}, sphinx settings
+    tts:     engine (espeak|piper), piper: {...}, espeak settings
+    llm:     enabled, model, n_ctx, ... (satellite.llm.engine.LlmConfig)
 
 Strings may use `${ENV_VAR}`; see `satellite.configtypes`.
 """
@@ -24,6 +27,7 @@ import yaml
 
 from satellite.configtypes import build, yaml_problem
 from satellite.errors import ConfigError
+from satellite.llm.engine import LlmConfig
 from satellite.mqtt.config import MqttConfig
 from satellite.skills.config import SkillsConfig
 from satellite.stt import SttConfig
@@ -159,6 +163,7 @@ class Config:
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     skills: SkillsConfig = field(default_factory=SkillsConfig)
     stt: SttConfig = field(default_factory=SttConfig)
+    llm: LlmConfig = field(default_factory=LlmConfig)
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "config") -> Config:

@@ -13,8 +13,10 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+
+import numpy as np
 
 from satellite.audio.sinks import AudioSink
 from satellite.errors import SatelliteError
@@ -59,13 +61,18 @@ class Speaker:
 
     def speak_timed(self, text: str) -> SpeechTiming:
         """Say `text`; returns when the first audio went out and how long synthesis took."""
+        return self.speak_sentences([text])
+
+    def speak_sentences(self, texts: Iterable[str]) -> SpeechTiming:
+        """Say each text as soon as `texts` yields it (a streamed reply: the first is heard
+        while the rest are still being written); `synthesis` includes waiting for them."""
         with self._lock:
             self._stopped.clear()
             start = time.monotonic()
             first: float | None = None
             playing = 0.0
             try:
-                for chunk in self.tts.synthesize(text):
+                for chunk in self._chunks(texts):
                     if self._stopped.is_set():
                         break
                     began = time.monotonic()
@@ -77,10 +84,14 @@ class Speaker:
                 if not self._stopped.is_set():
                     self.sink.drain()
             except SatelliteError as err:
-                log.error("cannot speak %r: %s", text, err)
+                log.error("cannot speak: %s", err)
                 synthesis = time.monotonic() - start - playing
             self.last_speech = SpeechTiming(first, synthesis)
             return self.last_speech
+
+    def _chunks(self, texts: Iterable[str]) -> Iterator[np.ndarray]:
+        for text in texts:
+            yield from self.tts.synthesize(text)
 
     def chime(self, kind: str) -> None:
         """The wake or end earcon, if enabled; never blocks for long."""

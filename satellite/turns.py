@@ -9,8 +9,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
+import numpy as np
+
+from satellite.errors import SatelliteError
 from satellite.events import (
     Event,
     IntentEvent,
@@ -20,10 +24,11 @@ from satellite.events import (
     TranscriptEvent,
     UtteranceEvent,
 )
+from satellite.llm.fallback import LlmFallback, LlmTiming
 from satellite.skills import ActionRunner, Match, SkillSet
 from satellite.speaker import Speaker, SpeechTiming
 from satellite.state import State, StateMachine
-from satellite.stt.sphinx import SphinxRecognizer
+from satellite.stt import Grammar, Transcript
 
 log = logging.getLogger(__name__)
 
@@ -34,21 +39,47 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
 
+class Recognizer(Protocol):
+    def transcribe(self, audio: np.ndarray) -> Transcript: ...
+
+
+@runtime_checkable
+class GrammarRecognizer(Protocol):
+    """A recogniser held to the skills' sentences (pocketsphinx)."""
+
+    def transcribe(self, audio: np.ndarray) -> Transcript: ...
+
+    def set_grammar(self, grammar: Grammar) -> None: ...
+
+
+@dataclass
+class _Turn:
+    intent_source: str = "template"
+    llm_answers: bool = False
+    """The language model chose no intent: it answers the request itself."""
+    llm: LlmTiming = field(default_factory=LlmTiming)
+
+
 @dataclass
 class Assistant:
     """The turn handler. Without a runner it does not act (replay); without a speaker it is mute."""
 
     skills: SkillSet
-    stt: SphinxRecognizer
+    stt: Recognizer
     runner: ActionRunner | None = None
     speaker: Speaker | None = None
+    llm: LlmFallback | None = None
+    """Handles what no template matches (`llm.enabled`); None: such speech is not understood."""
 
     def reload(self) -> None:
-        """Re-read the skill files and recompile the speech grammar (SIGHUP)."""
+        """Re-read the skill files; recompile the speech grammar and the intent schema (SIGHUP)."""
         from satellite.stt.grammar import compile_grammar
 
         self.skills.reload()
-        self.stt.set_grammar(compile_grammar(self.skills.intents))
+        if isinstance(self.stt, GrammarRecognizer):
+            self.stt.set_grammar(compile_grammar(self.skills.intents))
+        if self.llm is not None:
+            self.llm.refresh()
         for problem in self.skills.problems:
             log.warning("skill problem: %s", problem)
         log.info("reloaded %d skills", len(self.skills.skills))
@@ -58,28 +89,40 @@ class Assistant:
         clock = Stopwatch(start)
         transcript = self.stt.transcribe(utterance.audio)
         stt_ms = clock.lap()
-        match: Match | None = None
-        if transcript.rejected or not transcript.text:
-            yield NotRecognizedEvent(t=t, text=transcript.text, reason=transcript.reason)
+        heard = "" if transcript.rejected else transcript.text
+        if heard:
+            yield TranscriptEvent(t=t, text=heard, confidence=transcript.confidence)
         else:
-            yield TranscriptEvent(t=t, text=transcript.text, confidence=transcript.confidence)
-            match = self.skills.recognize(transcript.text)
-            if match is None:
-                yield NotRecognizedEvent(t=t, text=transcript.text, reason="no intent matches")
+            yield NotRecognizedEvent(t=t, text=transcript.text, reason=transcript.reason)
+        turn = _Turn()
+        match = self._understand(heard, turn)
+        if heard and match is None and not turn.llm_answers:
+            yield NotRecognizedEvent(t=t, text=heard, reason="no intent matches")
         nlu_ms = clock.lap()
         intent_ms = None
         reply, source = SORRY, "error"
         if match is not None:
-            yield IntentEvent(t=t, name=match.intent, slots=dict(match.slots),
-                              text=match.text, skill=match.skill)
+            yield IntentEvent(
+                t=t,
+                name=match.intent,
+                slots=dict(match.slots),
+                text=match.text,
+                skill=match.skill,
+                source=turn.intent_source,
+            )
             intent_ms = _ms(time.monotonic() - start)
             clock.lap()
             reply, source = self._act(match)
         action_ms = clock.lap()
-        if reply:
-            yield ReplyEvent(t=t, text=reply, source=source, intent=match.intent if match else "")
         began = time.monotonic()
-        timing = yield from self._say(reply, machine, t)
+        if turn.llm_answers:
+            timing = yield from self._answer(heard, machine, t, turn)
+        else:
+            if reply:
+                yield ReplyEvent(
+                    t=t, text=reply, source=source, intent=match.intent if match else ""
+                )
+            timing = yield from self._say(reply, machine, t)
         first = timing.first_audio if timing else None
         yield TimingsEvent(
             t=t,
@@ -91,7 +134,58 @@ class Assistant:
             intent_ms=intent_ms,
             first_audio_ms=None if first is None else _ms(began + first - start),
             tts_total_ms=None if timing is None else _ms(timing.synthesis),
+            llm_first_token_ms=turn.llm.first_token_ms(),
+            llm_total_ms=turn.llm.total_ms(),
         )
+
+    def _understand(self, text: str, turn: _Turn) -> Match | None:
+        """The templates' match for `text`, else the language model's choice of intent (None
+        with `turn.llm_answers` set when the model will answer instead)."""
+        if not text:
+            return None
+        match = self.skills.recognize(text)
+        if match is not None or self.llm is None:
+            return match
+        try:
+            match = self.llm.choose(text, turn.llm)
+        except SatelliteError as err:
+            log.error("the language model could not choose an intent: %s", err)
+            return None
+        if match is None:
+            turn.llm_answers = True
+        else:
+            turn.intent_source = "llm"
+        return match
+
+    def _answer(
+        self, text: str, machine: StateMachine, t: float, turn: _Turn
+    ) -> Generator[Event, None, SpeechTiming | None]:
+        """The language model's own reply, each sentence spoken as soon as it is written."""
+        said: list[str] = []
+        sentences = self._sentences(text, turn, said)
+        timing: SpeechTiming | None = None
+        if self.speaker is None:
+            for _sentence in sentences:  # replay: the reply is reported, not spoken
+                pass
+        else:
+            event = machine.enter(State.SPEAKING, t)
+            if event is not None:
+                yield event
+            timing = self.speaker.speak_sentences(sentences)
+            self.speaker.chime("end")
+        yield ReplyEvent(t=t, text=" ".join(said), source="llm")
+        return timing
+
+    def _sentences(self, text: str, turn: _Turn, said: list[str]) -> Iterator[str]:
+        try:
+            for sentence in self.llm.answer(text, turn.llm) if self.llm else ():
+                said.append(sentence)
+                yield sentence
+        except SatelliteError as err:
+            log.error("the language model could not answer: %s", err)
+        if not said:
+            said.append(SORRY)
+            yield SORRY
 
     def _act(self, match: Match) -> tuple[str, str]:
         if self.runner is None:

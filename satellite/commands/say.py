@@ -18,7 +18,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     from satellite.audio.sinks import open_sink
     from satellite.tts import open_tts
 
-    tts = open_tts(config.tts)
+    tts = open_tts(config.tts, config.models.dir)
     with open_sink(args.output if args.output is not None else config.audio.output) as sink:
         for chunk in tts.synthesize(args.text):
             sink.play(chunk)

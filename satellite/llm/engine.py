@@ -51,6 +51,9 @@ INTENT_SYSTEM: Final = (
 class LlmConfig:
     """The `llm` section of the configuration."""
 
+    enabled: bool = False
+    """Let the language model handle what no sentence template matches (the `full` profile):
+    it picks one of the skills' intents, or answers the request itself."""
     model: str = ""
     """Path of the GGUF file; empty means the model store's LFM2-1.2B."""
     architectures: tuple[str, ...] = ("lfm2",)

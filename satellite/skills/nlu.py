@@ -129,6 +129,20 @@ class SkillSet:
         response = render(spec.response, values)
         return Match(spec.name, slots, text, response, spec.skill, spec, values)
 
+    def match(self, intent: str, slots: Mapping[str, Any], text: str) -> Match | None:
+        """A `Match` of `intent` with `slots` chosen elsewhere (the language model), as if a
+        template had matched `text`; None for an unknown intent. Fixed slots shared by all of
+        the intent's sentence blocks are filled in under the chosen ones."""
+        spec = next((s for s in self._loaded.specs.values() if s.name == intent), None)
+        if spec is None:
+            return None
+        fixed = [dict(block.slots) for block in spec.blocks] or [{}]
+        shared = {k: v for k, v in fixed[0].items() if all(f.get(k) == v for f in fixed)}
+        typed_slots = {name: typed(value) for name, value in {**shared, **slots}.items()}
+        values = self._values(spec, typed_slots, text)
+        response = render(spec.response, values)
+        return Match(spec.name, typed_slots, text, response, spec.skill, spec, values)
+
     def _values(
         self, spec: IntentSpec, slots: dict[str, SlotValue], text: str
     ) -> dict[str, SlotValue]:

@@ -8,10 +8,11 @@ what it heard was one of them at all: a `Transcript` is either a sentence of the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from satellite.stt.grammar import Grammar, GrammarError, MissingWord, compile_grammar
+from satellite.stt.moonshine_config import MoonshineConfig
 
 if TYPE_CHECKING:
     from satellite.stt.sphinx import SphinxRecognizer
@@ -20,6 +21,7 @@ __all__ = [
     "Grammar",
     "GrammarError",
     "MissingWord",
+    "MoonshineConfig",
     "SttConfig",
     "Transcript",
     "compile_grammar",
@@ -46,8 +48,11 @@ class Transcript:
 class SttConfig:
     """The `stt` section of the configuration."""
 
-    engine: Literal["sphinx"] = "sphinx"
-    """Speech-to-text engine; `sphinx` is pocketsphinx with a grammar of the skills' sentences."""
+    engine: Literal["sphinx", "moonshine"] = "sphinx"
+    """Speech-to-text engine: `sphinx` is pocketsphinx held to a grammar of the skills'
+    sentences (lite); `moonshine` is open-vocabulary Moonshine on onnxruntime (full)."""
+    moonshine: MoonshineConfig = field(default_factory=MoonshineConfig)
+    """Settings of the `moonshine` engine."""
     acoustic_model: str = ""
     """pocketsphinx acoustic model folder; empty means the US-English model in the wheel."""
     dictionary: str = ""
@@ -80,8 +85,8 @@ class SttConfig:
     """Utterances whose loudest 100 ms is quieter than this (dB full scale) count as silence."""
 
     def __post_init__(self) -> None:
-        if self.engine != "sphinx":
-            raise ValueError(f'engine: expected "sphinx", got "{self.engine}"')
+        if self.engine not in ("sphinx", "moonshine"):
+            raise ValueError(f'engine: expected "sphinx" or "moonshine", got "{self.engine}"')
         for name in ("min_phone_duration", "max_phone_duration", "min_phone_rate"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name}: expected a positive number, got {getattr(self, name)}")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
 
 import numpy as np
 
 from satellite.errors import SatelliteError
+from satellite.tts.piper_config import PiperConfig
 
 _VOICE: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_+/.-]*$")
 _SENTENCE_END: Final = re.compile(r"[.!?\u2026]+[\"')\]\u201d\u2019]*\s+")
@@ -45,14 +46,17 @@ class TtsError(SatelliteError):
 
 @dataclass(frozen=True)
 class TtsConfig:
-    engine: Literal["espeak"] = "espeak"
-    """The speech engine; `espeak` runs espeak-ng (`apt-get install espeak-ng`)."""
+    engine: Literal["espeak", "piper"] = "espeak"
+    """The speech engine: `espeak` runs espeak-ng (`apt-get install espeak-ng`); `piper` is a
+    Piper neural voice (`pip install 'satellite[full]'`)."""
     voice: str = "en-us"
     """The engine's voice name (for espeak-ng see `espeak-ng --voices`, e.g. `en-us+f3`)."""
     rate: int = 170
     """Speaking rate in words per minute (80..450)."""
     executable: str = "espeak-ng"
     """The espeak-ng program, a name on PATH or a full path."""
+    piper: PiperConfig = field(default_factory=PiperConfig)
+    """Settings of the `piper` engine."""
 
     def __post_init__(self) -> None:
         if not _VOICE.match(self.voice):
@@ -69,8 +73,13 @@ class TtsEngine(Protocol):
         ...
 
 
-def open_tts(config: TtsConfig) -> TtsEngine:
-    """The engine `config` names, loaded and checked."""
+def open_tts(config: TtsConfig, models_dir: str = "") -> TtsEngine:
+    """The engine `config` names, loaded and checked; a Piper voice without a `model` path is
+    looked for at `<models_dir>/piper/` (`satellite.fullmodels`)."""
+    if config.engine == "piper":
+        from satellite.fullmodels import open_piper
+
+        return open_piper(config.piper, models_dir)
     from satellite.tts.espeak import EspeakTts
 
     return EspeakTts(voice=config.voice, rate=config.rate, executable=config.executable)

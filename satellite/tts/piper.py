@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -27,35 +26,12 @@ from satellite.audio.wavfile import RATE, resample, to_int16
 from satellite.errors import ModelError
 from satellite.onnx import SessionOptions, open_session
 from satellite.tts import TtsError
+from satellite.tts.piper_config import PiperConfig as PiperConfig
 
 log = logging.getLogger(__name__)
 
 INSTALL_HINT: Final = "pip install 'satellite[full]' (piper-tts)"
 _REQUIRED_INPUTS: Final = frozenset({"input", "input_lengths", "scales"})
-
-
-@dataclass(frozen=True)
-class PiperConfig:
-    """The Piper settings of the `tts` section."""
-
-    model: str = ""
-    """Voice model (`.onnx`); empty means the model store's voice."""
-    config: str = ""
-    """Voice config; empty means the model path + `.json`."""
-    speaker: int = 0
-    """Speaker id of a multi-speaker voice."""
-    length_scale: float = 1.0
-    """Speaking slowness: below 1 is faster."""
-    threads: int = 1
-    """onnxruntime threads inside one operator."""
-
-    def __post_init__(self) -> None:
-        if self.speaker < 0:
-            raise ValueError(f"speaker: expected an id >= 0, got {self.speaker}")
-        if not 0.25 <= self.length_scale <= 4.0:
-            raise ValueError(f"length_scale: expected 0.25..4, got {self.length_scale}")
-        if not 1 <= self.threads <= 64:
-            raise ValueError(f"threads: expected 1..64, got {self.threads}")
 
 
 class PiperTts:

@@ -1,0 +1,87 @@
+"""The language model behind the templates: for a transcript no sentence template matches, it
+chooses one of the skills' intents under a grammar built from them, or answers the request
+itself, sentence by sentence as it writes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from satellite.llm.prompt import group_sentences
+from satellite.llm.schema import (
+    NONE_INTENT,
+    check_intent,
+    choices_from_hassil,
+    intent_schema,
+)
+
+if TYPE_CHECKING:
+    from satellite.llm.engine import LlmEngine
+    from satellite.skills import Match, SkillSet
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LlmTiming:
+    """When the language model worked during one turn (`time.monotonic()` seconds)."""
+
+    start: float | None = None
+    first_token: float | None = None
+    end: float | None = None
+
+    def first_token_ms(self) -> float | None:
+        return _ms(self.start, self.first_token)
+
+    def total_ms(self) -> float | None:
+        return _ms(self.start, self.end)
+
+
+def _ms(start: float | None, end: float | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start) * 1000, 1)
+
+
+class LlmFallback:
+    """The engine and the skills' intents as a JSON schema (rebuilt by `refresh`)."""
+
+    def __init__(self, engine: LlmEngine, skills: SkillSet) -> None:
+        self.engine = engine
+        self.skills = skills
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild the intent schema from the skills (after a reload)."""
+        self.choices = choices_from_hassil(self.skills.intents)
+        self.schema = intent_schema(self.choices)
+
+    def choose(self, text: str, timing: LlmTiming) -> Match | None:
+        """The skill intent the model picks for `text`; None when it picks `none`."""
+        timing.start = time.monotonic()
+        try:
+            reply = check_intent(self.engine.choose_intent(text, self.schema), self.choices)
+        finally:
+            timing.end = time.monotonic()
+        log.info("language model chose %s %s for %r", reply["intent"], reply["slots"], text)
+        if reply["intent"] == NONE_INTENT:
+            return None
+        return self.skills.match(reply["intent"], reply["slots"], text)
+
+    def answer(self, text: str, timing: LlmTiming) -> Iterator[str]:
+        """The model's reply to `text`, one whole sentence at a time as soon as it is written."""
+        if timing.start is None:
+            timing.start = time.monotonic()
+        try:
+            yield from group_sentences(self._pieces(text, timing))
+        finally:
+            timing.end = time.monotonic()
+
+    def _pieces(self, text: str, timing: LlmTiming) -> Iterator[str]:
+        for piece in self.engine.answer(text):
+            if timing.first_token is None:
+                timing.first_token = time.monotonic()
+            yield piece

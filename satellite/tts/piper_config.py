@@ -1,0 +1,31 @@
+"""The `tts.piper` settings, apart from the engine so the config imports without piper-tts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["PiperConfig"]
+
+
+@dataclass(frozen=True)
+class PiperConfig:
+    """The Piper settings of the `tts` section."""
+
+    model: str = ""
+    """Voice model (`.onnx`); empty means the model store's voice."""
+    config: str = ""
+    """Voice config; empty means the model path + `.json`."""
+    speaker: int = 0
+    """Speaker id of a multi-speaker voice."""
+    length_scale: float = 1.0
+    """Speaking slowness: below 1 is faster."""
+    threads: int = 1
+    """onnxruntime threads inside one operator."""
+
+    def __post_init__(self) -> None:
+        if self.speaker < 0:
+            raise ValueError(f"speaker: expected an id >= 0, got {self.speaker}")
+        if not 0.25 <= self.length_scale <= 4.0:
+            raise ValueError(f"length_scale: expected 0.25..4, got {self.length_scale}")
+        if not 1 <= self.threads <= 64:
+            raise ValueError(f"threads: expected 1..64, got {self.threads}")
