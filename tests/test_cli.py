@@ -200,3 +200,11 @@ def test_transcribe_gives_text_and_intent(tmp_path: Path, models_dir: Path) -> N
     assert heard["text"] == "set a timer for five minutes"
     assert heard["intent"] == {"name": "HassStartTimer", "slots": {"minutes": 5}}
     assert other["rejected"] and other["intent"] is None
+
+
+def test_run_jsonl_names_its_input(turn_wav: tuple[Path, Take], tmp_path: Path) -> None:
+    path, _ = turn_wav
+    config = tmp_path / "config.yaml"
+    config.write_text("mqtt:\n  enabled: false\n")
+    result = satellite("run", "--input", str(path), "--output", "null", "--jsonl", config=config)
+    assert {e["file"] for e in events(result.stdout)} == {str(path)}

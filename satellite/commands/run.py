@@ -37,7 +37,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
         try:
             satellite.bus.subscribe(_log_event)
             if args.jsonl:
-                satellite.bus.subscribe(Printer(sys.stdout, jsonl=True))
+                printer = Printer(sys.stdout, jsonl=True)
+                printer.file = source.name
+                satellite.bus.subscribe(printer)
             daemon = Daemon(satellite.pipeline, source)
             daemon.on_reload = satellite.assistant.reload
             if satellite.remote is not None:
