@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
+
+from satellite.errors import AudioError
 from satellite.stt.grammar import Grammar, GrammarError, MissingWord, compile_grammar
 from satellite.stt.moonshine_config import MoonshineConfig
 
@@ -111,3 +114,13 @@ def create_recognizer(grammar: Grammar, config: SttConfig | None = None) -> Sphi
     from satellite.stt.sphinx import SphinxRecognizer
 
     return SphinxRecognizer(grammar, config or SttConfig())
+
+
+def mono_samples(audio: np.ndarray) -> np.ndarray:
+    """`audio` as a 1-D array (a single-channel 2-D array is flattened); AudioError otherwise."""
+    samples = np.asarray(audio)
+    if samples.ndim == 2 and 1 in samples.shape:
+        samples = samples.reshape(-1)
+    if samples.ndim != 1:
+        raise AudioError(f"expected mono audio (one channel), got an array shaped {samples.shape}")
+    return samples

@@ -27,7 +27,7 @@ import numpy as np
 
 from satellite.errors import AudioError, ModelError
 from satellite.onnx import SessionOptions, open_session
-from satellite.stt import Transcript
+from satellite.stt import Transcript, mono_samples
 from satellite.stt.moonshine_config import SHAPES
 from satellite.stt.moonshine_config import MoonshineConfig as MoonshineConfig
 
@@ -130,11 +130,7 @@ def normalize(text: str) -> str:
 
 
 def _as_float(audio: np.ndarray) -> np.ndarray:
-    samples = np.asarray(audio)
-    if samples.ndim == 2 and 1 in samples.shape:
-        samples = samples.reshape(-1)
-    if samples.ndim != 1:
-        raise AudioError(f"expected mono audio (one channel), got an array shaped {samples.shape}")
+    samples = mono_samples(audio)
     if samples.dtype == np.int16:
         scaled: np.ndarray = samples.astype(np.float32) / np.float32(32768.0)
         return scaled

@@ -25,7 +25,7 @@ import numpy as np
 import pocketsphinx
 
 from satellite.errors import AudioError, ModelError
-from satellite.stt import SttConfig, Transcript
+from satellite.stt import SttConfig, Transcript, mono_samples
 from satellite.stt.grammar import Grammar, GrammarError
 
 _LOGGER = logging.getLogger(__name__)
@@ -94,11 +94,7 @@ def _load_decoder(config: SttConfig) -> Any:
 
 def prepare_audio(audio: np.ndarray) -> np.ndarray:
     """16 kHz mono int16 samples from an int16 or float (-1..1) array; AudioError otherwise."""
-    samples = np.asarray(audio)
-    if samples.ndim == 2 and 1 in samples.shape:
-        samples = samples.reshape(-1)
-    if samples.ndim != 1:
-        raise AudioError(f"expected mono audio (one channel), got an array shaped {samples.shape}")
+    samples = mono_samples(audio)
     if samples.dtype == np.int16:
         return np.asarray(samples, dtype=np.int16)
     if np.issubdtype(samples.dtype, np.floating):
