@@ -26,7 +26,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from satellite.bench.broker import free_port
+from satellite.bench.broker import end_process, free_port
 from satellite.bench.broker import port_accepts as _accepts
 
 INSTALL_HINT: Final = "install mosquitto (apt-get install mosquitto)"
@@ -123,16 +123,8 @@ class Broker:
     def stop(self) -> None:
         """Stop mosquitto (SIGTERM, so a persistent broker saves its sessions)."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=START_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=START_TIMEOUT)
-        if proc.stderr:
-            proc.stderr.close()
+        if proc is not None:
+            end_process(proc)
 
     def freeze(self) -> None:
         """SIGSTOP: connections stay open but nothing is read or acknowledged."""

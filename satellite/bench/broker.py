@@ -37,6 +37,19 @@ def free_port() -> int:
         return port
 
 
+def end_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (so mosquitto saves what it persists), SIGKILL if it lingers; bounded waits."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=START_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=START_TIMEOUT)
+    if proc.stderr:
+        proc.stderr.close()
+
+
 def port_accepts(port: int) -> bool:
     """Whether something accepts TCP connections on 127.0.0.1:`port` now."""
     try:
@@ -82,15 +95,8 @@ class Mosquitto:
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=START_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=START_TIMEOUT)
-        if proc is not None and proc.stderr:
-            proc.stderr.close()
+        if proc is not None:
+            end_process(proc)
         self._dir.cleanup()
 
     def __enter__(self) -> Mosquitto:
