@@ -5,13 +5,16 @@ Schema (every key optional):
     site_id: str                      # names this satellite on MQTT and in events
     log_level: DEBUG|INFO|WARNING|ERROR
     audio:   input, output, input_rate, reopen_backoff_max
-    models:  dir, manifest, profile
+    models:  dir, manifest, profile (lite|full: picks the engines left at `auto`)
     wake:    models: [{name, threshold}], refractory
     vad:     aggressiveness, speech_start, end_silence, no_speech_timeout, max_utterance
     timeouts: listening, thinking, speaking
-    stt:     engine (sphinx|moonshine), moonshine: {...}, sphinx settings
-    tts:     engine (espeak|piper), piper: {...}, espeak settings
-    llm:     enabled, model, n_ctx, ... (satellite.llm.engine.LlmConfig)
+    stt:     engine (auto|sphinx|moonshine), moonshine: {...}, sphinx settings
+    tts:     engine (auto|espeak|piper), piper: {...}, espeak settings
+    llm:     enabled (unset: on in `full`), model, n_ctx, ... (satellite.llm.engine.LlmConfig)
+
+The profile only fills in what the file leaves open: `models.profile: full` with
+`tts.engine: espeak` runs Moonshine and the language model but speaks with espeak-ng.
 
 Strings may use `${ENV_VAR}`; see `satellite.configtypes`.
 """
@@ -19,9 +22,9 @@ Strings may use `${ENV_VAR}`; see `satellite.configtypes`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import yaml
 
@@ -150,6 +153,21 @@ class TimeoutsConfig:
 
 
 @dataclass(frozen=True)
+class ProfileEngines:
+    """The engines a profile uses where the configuration says `auto`."""
+
+    stt: Literal["sphinx", "moonshine"]
+    tts: Literal["espeak", "piper"]
+    llm: bool
+
+
+PROFILE_ENGINES: Final = {
+    "lite": ProfileEngines("sphinx", "espeak", llm=False),
+    "full": ProfileEngines("moonshine", "piper", llm=True),
+}
+
+
+@dataclass(frozen=True)
 class Config:
     site_id: str = "default"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -164,6 +182,15 @@ class Config:
     skills: SkillsConfig = field(default_factory=SkillsConfig)
     stt: SttConfig = field(default_factory=SttConfig)
     llm: LlmConfig = field(default_factory=LlmConfig)
+
+    def __post_init__(self) -> None:
+        engines = PROFILE_ENGINES[self.models.profile]
+        if self.stt.engine == "auto":
+            object.__setattr__(self, "stt", replace(self.stt, engine=engines.stt))
+        if self.tts.engine == "auto":
+            object.__setattr__(self, "tts", replace(self.tts, engine=engines.tts))
+        if self.llm.enabled is None:
+            object.__setattr__(self, "llm", replace(self.llm, enabled=engines.llm))
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "config") -> Config:

@@ -39,10 +39,41 @@ def require_files(what: str, paths: Iterable[Path]) -> None:
             raise ModelError(f"{what} not found: {path} ({PULL_HINT})")
 
 
+def moonshine_folder(config: MoonshineConfig, models_dir: str) -> Path:
+    return _default(config.model_dir, models_dir, "moonshine", config.model)
+
+
+def piper_files(config: PiperConfig, models_dir: str) -> tuple[Path, Path]:
+    """The voice's ONNX model and its `.onnx.json` config."""
+    model = _default(config.model, models_dir, "piper", PIPER_VOICE)
+    voice_config = Path(config.config).expanduser() if config.config else Path(f"{model}.json")
+    return model, voice_config
+
+
+def llm_file(config: LlmConfig, models_dir: str) -> Path:
+    return _default(config.model, models_dir, LLM_FILE)
+
+
+def missing_files(
+    stt: MoonshineConfig | None, tts: PiperConfig | None, llm: LlmConfig | None, models_dir: str
+) -> list[str]:
+    """A problem per missing file of the engines given (None: that engine is not used)."""
+    wanted: list[tuple[str, Path]] = []
+    if stt is not None:
+        folder = moonshine_folder(stt, models_dir)
+        wanted += [("Moonshine model file", folder / name) for name in MOONSHINE_FILES]
+    if tts is not None:
+        wanted += [("Piper voice", path) for path in piper_files(tts, models_dir)]
+    if llm is not None:
+        wanted.append(("language model", llm_file(llm, models_dir)))
+    missing = [(what, path) for what, path in wanted if not path.is_file()]
+    return [f"{what} not found: {path} ({PULL_HINT})" for what, path in missing]
+
+
 def load_moonshine(config: MoonshineConfig, models_dir: str) -> MoonshineRecognizer:
     from satellite.stt.moonshine import MoonshineRecognizer
 
-    folder = _default(config.model_dir, models_dir, "moonshine", config.model)
+    folder = moonshine_folder(config, models_dir)
     require_files("Moonshine model file", (folder / name for name in MOONSHINE_FILES))
     return MoonshineRecognizer(folder, config)
 
@@ -50,8 +81,7 @@ def load_moonshine(config: MoonshineConfig, models_dir: str) -> MoonshineRecogni
 def open_piper(config: PiperConfig, models_dir: str) -> PiperTts:
     from satellite.tts.piper import PiperTts
 
-    model = _default(config.model, models_dir, "piper", PIPER_VOICE)
-    voice_config = Path(config.config).expanduser() if config.config else Path(f"{model}.json")
+    model, voice_config = piper_files(config, models_dir)
     require_files("Piper voice", (model, voice_config))
     return PiperTts(model, voice_config, config)
 
@@ -59,6 +89,6 @@ def open_piper(config: PiperConfig, models_dir: str) -> PiperTts:
 def load_llm(config: LlmConfig, models_dir: str) -> LlmEngine:
     from satellite.llm.engine import LlmEngine
 
-    path = _default(config.model, models_dir, LLM_FILE)
+    path = llm_file(config, models_dir)
     require_files("language model", (path,))
     return LlmEngine(config, path)

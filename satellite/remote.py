@@ -69,9 +69,7 @@ class Remote:
         if not text:
             self._result(command, True)
             return
-        self.pipeline.bus.publish(
-            ReplyEvent(t=self.pipeline.listener.now, text=text, source="say")
-        )
+        self.pipeline.bus.publish(ReplyEvent(t=self.pipeline.listener.now, text=text, source="say"))
         self.speaker.announce(text, lambda: self._result(command, True), volume)
 
     def _listen(self, command: Listen | ContinueSession) -> None:

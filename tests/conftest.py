@@ -12,6 +12,7 @@ from satellite.config import Config, ModelsConfig, default_models_dir
 from satellite.engines import load_listener
 from satellite.listener import Listener
 from satellite.modelstore.locate import open_store
+from tests.full_fixtures import build_gguf, build_piper_voice
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -59,3 +60,22 @@ def listener(shared_listener: Listener) -> Listener:
     shared_listener.reset()
     shared_listener.wake_enabled = True
     return shared_listener
+
+
+@pytest.fixture(scope="session")
+def full_models(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models folder as `models pull --profile full` leaves it: the lite files and Moonshine
+    tiny are the real ones; LFM2 and the Piper voice are synthetic (Hugging Face only)."""
+    store = open_store(str(models_dir))
+    store.pull(["moonshine_tiny"])
+    assert store.verify(["moonshine_tiny"]) == []
+    folder = tmp_path_factory.mktemp("full-models")
+    (folder / "manifest.yaml").symlink_to(models_dir / "manifest.yaml")
+    for name in store.manifest.profile("lite"):
+        for file in store.manifest.model(name).files:
+            (folder / file.path).symlink_to(models_dir / file.path)
+    (folder / "moonshine").mkdir()
+    (folder / "moonshine" / "tiny").symlink_to(models_dir / "moonshine" / "tiny")
+    build_gguf(folder / "LFM2-1.2B-Q4_K_M.gguf")
+    build_piper_voice(folder / "piper", "en_US-lessac-medium")
+    return folder

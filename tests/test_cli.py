@@ -152,7 +152,7 @@ def test_check_reports_unreachable_broker_and_bad_skill(tmp_path: Path, models_d
 
     skills = tmp_path / "skills"
     skills.mkdir()
-    (skills / "broken.yaml").write_text("intents:\n  X:\n    sentences: [\"go {nowhere}\"]\n")
+    (skills / "broken.yaml").write_text('intents:\n  X:\n    sentences: ["go {nowhere}"]\n')
     config = tmp_path / "config.yaml"
     config.write_text(
         f"mqtt:\n  port: {free_port()}\nskills:\n  directories: [{skills}]\n"

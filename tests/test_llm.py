@@ -150,12 +150,15 @@ def test_sampled_intents_stay_valid_on_every_branch(
 def test_intent_turns_reuse_the_schema_prefix(engine: LlmEngine, schema: dict[str, Any]) -> None:
     engine.choose_intent("turn on the kitchen light", schema)
     prompt_before, single_before = _decoded(engine)
-    engine.choose_intent("turn on the hall light", schema)
+    reply = engine.choose_intent("turn on the hall light", schema)
     assert engine.stats.prefix_evaluated == 0
     assert engine.stats.prefix_tokens > 50  # the instructions and the intents
     prompt_after, single_after = _decoded(engine)
     assert prompt_after - prompt_before == engine.stats.new_tokens
-    assert single_after - single_before == engine.stats.generated
+    # one decoding step per generated token, but for a non-"none" intent the name's last token
+    # is evaluated in one batch with the `"slots": ` key that follows it
+    slots_step = 0 if reply["intent"] == "none" else 1
+    assert single_after - single_before == engine.stats.generated - slots_step
 
 
 def test_a_request_longer_than_the_context_is_refused(lfm2_path: Path) -> None:
@@ -266,3 +269,46 @@ def test_schema_from_hassil_intents() -> None:
     jsonschema.validate({"intent": "none", "slots": {}}, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"intent": "TurnOn", "slots": {"name": "garage"}}, schema)
+
+
+def test_a_run_on_sentence_is_spoken_in_parts() -> None:
+    words = "and the waves roll in from far away over the sand"
+    text = "The sea is wide, " + " ".join([words] * 3) + " until night"
+    pieces = [w + " " for w in text.split()]
+    parts = list(group_sentences(pieces, long_words=8))
+    assert parts[0] == "The sea is wide,"  # the last clause mark once past 8 words
+    assert all(len(p.split()) <= 17 for p in parts)  # then every 2 x 8 words at the latest
+    assert " ".join(parts) == text
+    short = list(group_sentences(["A calm, ", "short one"], long_words=8))
+    assert short == ["A calm, short one"]
+
+
+def test_model_defaults_apply_only_while_a_model_loads() -> None:
+    import llama_cpp.llama_cpp as low
+
+    from satellite.llm.cpu import model_defaults
+
+    assert low.llama_model_default_params().use_extra_bufts
+    with model_defaults(use_extra_bufts=False):
+        assert not low.llama_model_default_params().use_extra_bufts
+    assert low.llama_model_default_params().use_extra_bufts
+
+
+def test_q4_k_weights_load_and_generate(tmp_path: Path) -> None:
+    """Quantised to Q4_K_M as the real LFM2 file is (on CPUs with AMX this needs `repack`
+    off: llama.cpp's AMX kernels crash on Q4_K)."""
+    from satellite.synthetic.lfm2 import quantize_q4_k_m
+
+    source = build_gguf(tmp_path / "f32.gguf", hidden=256, ffn=512)
+    path = quantize_q4_k_m(source, tmp_path / "q4.gguf")
+    engine = LlmEngine(LlmConfig(n_ctx=256, max_tokens=16, threads=1), path)
+    assert "".join(engine.answer("hello there"))
+
+
+def test_a_none_intent_stops_generation_early(engine: LlmEngine) -> None:
+    from satellite.llm.engine import NONE_REPLY
+    from satellite.llm.schema import intent_schema
+
+    reply = engine.choose_intent("tell me a story", intent_schema([]))  # only "none" fits
+    assert reply == {"intent": "none", "slots": {}}
+    assert 0 < engine.stats.generated < len(engine.tokenize(NONE_REPLY))

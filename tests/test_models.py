@@ -366,7 +366,14 @@ def test_missing_manifest_and_duplicate_paths(tmp_path: Path) -> None:
 def test_real_manifest_profiles_templates_and_licences() -> None:
     manifest = Manifest.load(REAL_MANIFEST)
     assert manifest.profile("lite") == ("melspectrogram", "embedding", "hey_jarvis")
-    assert manifest.profile("full") == ("melspectrogram", "embedding", "hey_jarvis", "silero_vad")
+    assert manifest.profile("full") == (
+        "melspectrogram",
+        "embedding",
+        "hey_jarvis",
+        "moonshine_tiny",
+        "lfm2_1_2b",
+        "piper_lessac_medium",
+    )
     jarvis = manifest.model("hey_jarvis")
     assert jarvis.licence == "CC-BY-NC-SA-4.0" and jarvis.kind == "wake"
     url, npm = jarvis.files[0].sources

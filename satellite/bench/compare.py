@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
-from satellite.bench.corpus import Turn
+from satellite.bench.corpus import LLM_REPLY, Turn
 from satellite.bench.machine import version
 from satellite.bench.recorder import TurnRecord
 from satellite.bench.runner import RunResult
@@ -30,7 +30,14 @@ def save_audio(path: Path, turns: Sequence[Turn], idle: np.ndarray, result: RunR
     for i, record in enumerate(result.records):
         if record.utterance is not None:
             arrays[f"utt{i:04d}"] = record.utterance.audio
+    arrays["questions"] = np.array(questions(turns, result.records), dtype=str)
     np.savez(path, **arrays)
+
+
+def questions(turns: Sequence[Turn], records: Sequence[TurnRecord]) -> list[str]:
+    """What our speech-to-text heard of the corpus's questions for the language model."""
+    pairs = zip(turns, records, strict=True)
+    return [r.transcript for t, r in pairs if t.intent == LLM_REPLY and r.transcript]
 
 
 def _ratio(ours: float | None, theirs: float | None) -> float | None:
@@ -90,12 +97,42 @@ def compare_stt(
     }
 
 
+LLM_STEPS: Final = {
+    "intent": "intent (skills' grammar)",
+    "intent_none": 'intent "none" (a question)',
+    "first_token": "answer: first token",
+    "first_sentence": "answer: first sentence",
+    "token_16": "answer: 16th token",
+    "answer_total": "answer: whole",
+}
+
+
+def compare_llm(ours: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
+    """Our engine against plain `create_completion`, each alone in its own process, on the
+    same questions (`satellite.bench.llmprobe`): p50 of each step, ours / theirs."""
+    if "error" in theirs or "error" in ours:
+        return {"skipped": theirs.get("error") or ours["error"]}
+    steps = {}
+    for key in LLM_STEPS:
+        mine, other = _p50(ours[key]), _p50(theirs[key])
+        steps[key] = {"ours": mine, "theirs": other, "ratio": _ratio(mine, other)}
+    return {
+        "reference": f"llama-cpp-python {version('llama_cpp_python')} create_completion",
+        "requests": len(theirs["answer_total"]),
+        "p50_ms": steps,
+        "load_ms": {"ours": ours["load_ms"], "theirs": theirs["load_ms"]},
+        "peak_rss_mb": {"ours": ours["peak_rss_mb"], "theirs": theirs["peak_rss_mb"]},
+        "model_speed": theirs["speed"],
+    }
+
+
 def compare(
     profile: Profile,
     turns: Sequence[Turn],
     result: RunResult,
     data: Path,
     config_path: str | None,
+    llm_ours: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run the reference loops, each in its own process, on the audio saved in `data`."""
     wake = compare_wake(
@@ -103,7 +140,7 @@ def compare(
     )
     stt = run_worker("pocketsphinx", config_path, data)
     llm = (
-        {"skipped": "not implemented yet for the full profile"}
+        compare_llm(llm_ours or {"error": "not run"}, run_worker("llama", config_path, data))
         if profile.llm
         else {
             "skipped": f"n/a ({profile.name} profile has no language model; the "
@@ -151,5 +188,16 @@ def table(comparison: dict[str, Any]) -> str:
             f"  {'word accuracy':<30} ours {_num(acc['ours'], '>8.2%')}     "
             f"theirs {_num(acc['theirs'], '>8.2%')}",
         ]
-    lines.append(f"  LLM: skipped: {comparison['llm']['skipped']}")
+    llm = comparison["llm"]
+    if "skipped" in llm:
+        lines.append(f"  LLM: skipped: {llm['skipped']}")
+    else:
+        lines.append(f"  LLM alone vs {llm['reference']} ({llm['requests']} requests, p50)")
+        for key, label in LLM_STEPS.items():
+            lines.append(_pair(label, llm["p50_ms"][key], "ms"))
+        speed = llm["model_speed"]
+        lines.append(
+            f"  model pace (plain llama.cpp): prompt {speed['prefill_tokens_per_s']} tokens/s, "
+            f"generation {speed['generation_tokens_per_s']} tokens/s"
+        )
     return "\n".join(lines)

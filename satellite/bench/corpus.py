@@ -1,8 +1,9 @@
 """The audio the bench feeds the satellite, spoken by espeak-ng.
 
 A turn is silence, the wake phrase, a short pause, a command and a second of silence; voices,
-speeds and pauses vary from turn to turn. Idle audio is speech without the wake word, with
-pauses: what a satellite hears most of the day.
+speeds and pauses vary from turn to turn. With a language model (the full profile) every other
+turn is a question no template matches, which the model answers. Idle audio is speech without
+the wake word, with pauses: what a satellite hears most of the day.
 """
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ COMMANDS: Final = (
     ("cancel the timer", "HassCancelTimer"),
     ("turn the office light off", "HassTurnOff"),
 )
+QUESTIONS: Final = (
+    "tell me a story about the sea",
+    "why is the sky blue",
+    "what should i cook for dinner tonight",
+    "how far away is the moon",
+)
+"""Requests for the language model: no template matches them."""
+LLM_REPLY: Final = "(llm)"
+"""The `intent` a question turn expects: the language model's own reply."""
 IDLE_SENTENCES: Final = (
     "the quick brown fox jumps over the lazy dog near the river bank",
     "we went to the market on saturday and bought apples and bread",
@@ -81,10 +91,18 @@ def _silence(seconds: float) -> np.ndarray:
     return np.zeros(round(seconds * RATE), np.int16)
 
 
-def make_turn(voice: Voice, index: int) -> Turn:
-    """Turn `index`: the command, voice, speed and pause all rotate with it (each round of the
+def pick(index: int, questions: bool) -> tuple[str, str]:
+    """The request of turn `index` and what it should lead to; with `questions`, odd turns ask
+    the language model."""
+    if questions and index % 2:
+        return QUESTIONS[(index // 2) % len(QUESTIONS)], LLM_REPLY
+    return COMMANDS[(index // 2 if questions else index) % len(COMMANDS)]
+
+
+def make_turn(voice: Voice, index: int, questions: bool = False) -> Turn:
+    """Turn `index`: the request, voice, speed and pause all rotate with it (each round of the
     commands shifts the voices, so every command meets every voice)."""
-    command, intent = COMMANDS[index % len(COMMANDS)]
+    command, intent = pick(index, questions)
     name = VOICES[(index + index // len(COMMANDS)) % len(VOICES)]
     speed = SPEEDS[(index // len(VOICES)) % len(SPEEDS)]
     wake = voice.say(WAKE_PHRASE, name, speed)
@@ -96,9 +114,9 @@ def make_turn(voice: Voice, index: int) -> Turn:
     return Turn(command, intent, name, audio, wake_end, speech_end)
 
 
-def make_turns(count: int) -> list[Turn]:
+def make_turns(count: int, questions: bool = False) -> list[Turn]:
     voice = Voice()
-    return [make_turn(voice, i) for i in range(count)]
+    return [make_turn(voice, i, questions) for i in range(count)]
 
 
 def idle_audio(seconds: float) -> np.ndarray:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from satellite.bench import compare, report
 from satellite.bench.corpus import idle_audio, make_turns
+from satellite.bench.fullsetup import prepare
 from satellite.bench.machine import describe
 from satellite.bench.runner import run_pipeline
 from satellite.bench.stages import profile as find_profile
@@ -29,8 +33,8 @@ class BenchOptions:
     """Seconds of speech without the wake word for the idle CPU share."""
     compare: bool = False
     """Also run the reference loops on the same audio."""
-    config_path: str | None = None
-    """The configuration file, for the measurements that run in a process of their own."""
+    synthetic: bool = False
+    """Full profile: random-weight stand-ins of the same shapes for the models that are absent."""
 
     def __post_init__(self) -> None:
         if self.turns < 1:
@@ -42,21 +46,45 @@ class BenchOptions:
 def run_bench(config: Config, options: BenchOptions) -> tuple[dict[str, Any], str]:
     """Measure; returns the JSON document and the table."""
     profile = find_profile(options.profile)
+    synthetic: tuple[str, ...] = ()
+    if profile.llm:
+        setup = prepare(config, options.synthetic)
+        config, synthetic = setup.config, setup.synthetic
     machine = describe()
     log.info(
         "speaking %d turns and %.0f s of idle audio with espeak-ng",
         options.turns,
         options.idle_seconds,
     )
-    turns, idle = make_turns(options.turns), idle_audio(options.idle_seconds)
+    turns = make_turns(options.turns, questions=profile.llm)
+    idle = idle_audio(options.idle_seconds)
     with tempfile.TemporaryDirectory(prefix="satellite-bench-") as folder:
         data = Path(folder) / "audio.npz"
-        load = run_worker("load", options.config_path, None)
+        config_path = write_config(config, Path(folder) / "config.yaml")
+        load = run_worker("load", config_path, None)
         result = run_pipeline(config, turns, idle)
         doc = report.document(profile, machine, turns, result, load)
+        doc["synthetic"] = list(synthetic)
+        if profile.llm or options.compare:
+            compare.save_audio(data, turns, idle, result)
+        llm = run_worker("llm", config_path, data) if profile.llm else None
+        doc["llm"] = None if llm is None else report.llm_summary(llm, doc)
         text = report.table(doc)
         if options.compare:
-            compare.save_audio(data, turns, idle, result)
-            doc["compare"] = compare.compare(profile, turns, result, data, options.config_path)
+            doc["compare"] = compare.compare(profile, turns, result, data, config_path, llm)
             text += "\n" + compare.table(doc["compare"])
     return doc, text
+
+
+def write_config(config: Config, path: Path) -> str:
+    """`config` as a YAML file, for the measurements that run in processes of their own."""
+    path.write_text(yaml.safe_dump(_plain(dataclasses.asdict(config))), encoding="utf-8")
+    return str(path)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value

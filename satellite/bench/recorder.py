@@ -10,6 +10,7 @@ import numpy as np
 from satellite.events import (
     Event,
     IntentEvent,
+    ReplyEvent,
     TimingsEvent,
     TranscriptEvent,
     UtteranceEvent,
@@ -28,12 +29,21 @@ class TurnRecord:
     intent: IntentEvent | None = None
     intent_at: float | None = None
     """Monotonic time at which the intent event went through the bus (and to the publisher)."""
+    reply_source: str = ""
+    """Who made the reply: `skill`, `llm`, `error` (empty: no reply)."""
     timings: TimingsEvent | None = None
     tts_total_ms: float | None = None
     wakes: int = 0
     intents: int = 0
     extra: list[str] = field(default_factory=list)
     """Types of events after the first turn's timings (a second turn in the same take)."""
+
+    @property
+    def outcome(self) -> str | None:
+        """The intent's name, `(llm)` for the language model's own reply, else None."""
+        if self.intent is not None:
+            return self.intent.name
+        return "(llm)" if self.reply_source == "llm" else None
 
     @property
     def utterance_audio(self) -> np.ndarray | None:
@@ -66,6 +76,8 @@ class Recorder:
             r.intents += 1
             if r.intent is None:
                 r.intent, r.intent_at = event, time.monotonic()
+        elif isinstance(event, ReplyEvent):
+            r.reply_source = r.reply_source or event.source
         elif isinstance(event, TimingsEvent):
             r.timings = event
             r.tts_total_ms = self._tts_total(event)

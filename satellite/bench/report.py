@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 from satellite.bench.corpus import Turn
 from satellite.bench.machine import header
@@ -43,14 +43,17 @@ def end_to_end(turns: Sequence[Turn], records: Sequence[TurnRecord]) -> Samples:
     The part up to the end-of-speech decision is audio time (it passes in real time when live),
     the rest wall-clock.
     """
-    out: Samples = {"speech_end_to_intent": [], "speech_end_to_first_audio": []}
+    out: Samples = {key: [] for key in (s.key for s in END_TO_END)}
     for turn, record in zip(turns, records, strict=True):
         if record.utterance is None or record.timings is None:
             continue
         tail = (record.utterance.t - turn.speech_end) * 1000
+        timings = record.timings
+        llm_audio = timings.first_audio_ms if timings.llm_total_ms is not None else None
         for key, value in (
-            ("speech_end_to_intent", record.timings.intent_ms),
-            ("speech_end_to_first_audio", record.timings.first_audio_ms),
+            ("speech_end_to_intent", timings.intent_ms),
+            ("speech_end_to_first_audio", timings.first_audio_ms),
+            ("speech_end_to_first_audio_llm", llm_audio),
         ):
             if value is not None:
                 out[key].append(round(tail + value, 3))
@@ -62,8 +65,8 @@ def turn_summary(turns: Sequence[Turn], records: Sequence[TurnRecord]) -> dict[s
     return {
         "count": len(pairs),
         "woke": sum(r.wake is not None for _, r in pairs),
-        "understood": sum(r.intent is not None for _, r in pairs),
-        "correct": sum(r.intent is not None and r.intent.name == t.intent for t, r in pairs),
+        "understood": sum(r.outcome is not None for _, r in pairs),
+        "correct": sum(r.outcome == t.intent for t, r in pairs),
         "word_accuracy": word_accuracy([(t.command, r.transcript) for t, r in pairs]),
     }
 
@@ -77,7 +80,7 @@ def per_turn(turns: Sequence[Turn], records: Sequence[TurnRecord]) -> list[dict[
             "expected": t.intent,
             "woke": r.wake is not None,
             "heard": r.transcript,
-            "intent": r.intent.name if r.intent else None,
+            "intent": r.outcome,
         }
         for t, r in zip(turns, records, strict=True)
     ]
@@ -121,7 +124,75 @@ def document(
         },
         "mqtt_note": result.mqtt_note,
         "compare": None,
+        "llm": None,
+        "synthetic": [],
     }
+
+
+LLM_PARTS: Final = (
+    "intent",
+    "intent_none",
+    "first_token",
+    "first_sentence",
+    "token_16",
+    "answer_total",
+)
+FALLBACK_CHAIN: Final = (
+    ("VAD tail", "stages", "vad_tail"),
+    ("STT", "stages", "stt"),
+    ('LLM intent "none"', "llm", "intent_none"),
+    ("LLM answer to its 16th token", "llm", "token_16"),
+    ("TTS first audio", "stages", "tts_first_audio"),
+)
+"""A question no skill handles, from the end of speech to the first reply audio."""
+
+
+def llm_summary(probe: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+    """The language model alone (`satellite.bench.llmprobe`), and the fallback turn built
+    from its p50s and the pipeline's (each part measured; their sum is an estimate)."""
+    if "error" in probe:
+        return {"error": probe["error"]}
+    steps = {key: _stats_of(probe[key]) for key in LLM_PARTS}
+    parts = {}
+    for label, section, key in FALLBACK_CHAIN:
+        stats = steps[key] if section == "llm" else doc["stages"].get(key)
+        parts[label] = None if stats is None else stats["p50"]
+    known = [v for v in parts.values() if v is not None]
+    return {
+        "requests": len(probe["answer_total"]),
+        "steps_ms": steps,
+        "load_ms": probe["load_ms"],
+        "peak_rss_mb": probe["peak_rss_mb"],
+        "fallback_turn_ms": {
+            "parts_p50": parts,
+            "total": round(sum(known), 1) if len(known) == len(parts) else None,
+        },
+    }
+
+
+def _stats_of(values: Sequence[float]) -> dict[str, Any] | None:
+    summary = summarize(values)
+    return None if summary is None else summary.to_dict()
+
+
+def _llm_lines(llm: dict[str, Any] | None) -> list[str]:
+    if llm is None:
+        return []
+    if "error" in llm:
+        return ["", f"language model alone: not measured: {llm['error']}"]
+    lines = ["", f"language model alone ({llm['requests']} questions, own process; ms)"]
+    for key in LLM_PARTS:
+        lines.append(_row(f"  {key}", llm["steps_ms"][key], "no samples"))
+    fallback = llm["fallback_turn_ms"]
+    lines.append(
+        "fallback turn, end of speech → first audio (sum of measured p50s; the 16th token "
+        "stands for a first sentence of about 12 words):"
+    )
+    for label, value in fallback["parts_p50"].items():
+        lines.append(f"  {label:<34} {'n/a' if value is None else format(value, '8.1f')}")
+    total = fallback["total"]
+    lines.append(f"  {'total':<34} {'n/a' if total is None else format(total, '8.1f')}")
+    return lines
 
 
 def _row(label: str, stats: dict[str, Any] | None, missing: str) -> str:
@@ -142,11 +213,14 @@ def table(doc: dict[str, Any]) -> str:
         "",
         f"{'stage (ms)':<30} {'n':>5} {'min':>8} {'max':>8} {'mean':>8} {'p50':>8} {'p99':>8}",
     ]
+    for standin in doc.get("synthetic", []):
+        lines.insert(2, f"*** SYNTHETIC MODEL, figures are not the real model's: {standin} ***")
     for stage in STAGES:
         missing = doc["unavailable"].get(stage.key, "no samples")
         lines.append(_row(stage.label, doc["stages"][stage.key], missing))
     for stage in END_TO_END:
         lines.append(_row(stage.label, doc["end_to_end"][stage.key], "no samples"))
+    lines += _llm_lines(doc.get("llm"))
     lines += ["", "load (ms, cold, each in a fresh process; build_total: the whole satellite)"]
     lines += [f"  {name:<28} {ms:>8.1f}" for name, ms in doc["load_ms"].items()]
     if doc["load_error"]:

@@ -2,8 +2,8 @@
 
 Each runs as `python -m satellite.bench.workers KIND CONFIG INPUT.npz` and prints one JSON
 object; its peak RSS is its own. The reference loops are other projects' plain ways of doing
-a stage (openwakeword's `Model.predict`, pocketsphinx with its default language model) on the
-same audio as ours.
+a stage (openwakeword's `Model.predict`, pocketsphinx with its default language model,
+llama-cpp-python's `create_completion`) on the same input as ours.
 """
 
 from __future__ import annotations
@@ -32,11 +32,11 @@ def _ms(seconds: float) -> float:
 
 def load_times(config: Config, data: dict[str, Any]) -> dict[str, Any]:
     """Each component loaded once, cold (its imports included), in the order `build` loads."""
-    from satellite.bench.stages import LOADS
+    from satellite.bench.stages import PROFILES
 
     loaders = _loaders(config)
     times: dict[str, float] = {}
-    for name in LOADS:
+    for name in PROFILES[config.models.profile].loads:
         began = time.perf_counter()
         loaders[name]()
         times[name] = _ms(time.perf_counter() - began)
@@ -74,7 +74,7 @@ def _loaders(config: Config) -> dict[str, Callable[[], object]]:
     def tts() -> None:
         from satellite.tts import open_tts
 
-        made["tts"] = open_tts(config.tts)
+        made["tts"] = open_tts(config.tts, config.models.dir)
 
     return {
         "wake": wake,
@@ -83,7 +83,22 @@ def _loaders(config: Config) -> dict[str, Callable[[], object]]:
         "stt_grammar": grammar,
         "stt_decoder": decoder,
         "tts": tts,
+        **_full_loaders(config, made),
     }
+
+
+def _full_loaders(config: Config, made: dict[str, Any]) -> dict[str, Callable[[], object]]:
+    def moonshine() -> None:
+        from satellite.fullmodels import load_moonshine
+
+        made["stt"] = load_moonshine(config.stt.moonshine, config.models.dir)
+
+    def llm() -> None:
+        from satellite.fullmodels import load_llm
+
+        made["llm"] = load_llm(config.llm, config.models.dir)
+
+    return {"stt_moonshine": moonshine, "llm": llm}
 
 
 def openwakeword_loop(config: Config, data: dict[str, Any]) -> dict[str, Any]:
@@ -160,11 +175,27 @@ def sphinx_open_vocabulary(config: Config, data: dict[str, Any]) -> dict[str, An
     }
 
 
+def llm_ours(config: Config, data: dict[str, Any]) -> dict[str, Any]:
+    """Our language model engine alone on the questions (`satellite.bench.llmprobe`)."""
+    from satellite.bench.llmprobe import probe_ours
+
+    return probe_ours(config, [str(q) for q in data.get("questions", [])])
+
+
+def llm_reference(config: Config, data: dict[str, Any]) -> dict[str, Any]:
+    """llama-cpp-python's `create_completion` on the same questions."""
+    from satellite.bench.llmprobe import probe_reference
+
+    return probe_reference(config, [str(q) for q in data.get("questions", [])])
+
+
 KINDS: Final[dict[str, Callable[[Config, dict[str, Any]], dict[str, Any]]]] = {
     "load": load_times,
     "openwakeword": openwakeword_loop,
     "listener": listener_loop,
     "pocketsphinx": sphinx_open_vocabulary,
+    "llm": llm_ours,
+    "llama": llm_reference,
 }
 
 

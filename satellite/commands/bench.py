@@ -1,7 +1,7 @@
 """`satellite bench`: spoken turns through the real pipeline; latency per stage, load, memory, CPU.
 
-satellite bench [--profile lite|full] [--turns N] [--json out.json] [--plot out.png]
-                [--compare] [--idle-seconds S]
+satellite bench [--profile lite|full] [--synthetic] [--turns N] [--json out.json]
+                [--plot out.png] [--compare] [--idle-seconds S]
 """
 
 from __future__ import annotations
@@ -44,7 +44,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument(
         "--compare",
         action="store_true",
-        help="also run the reference loops (openwakeword, pocketsphinx) on the same audio",
+        help="also run the reference loops (openwakeword, pocketsphinx, and for the full "
+        "profile llama-cpp-python's create_completion) on the same input",
+    )
+    p.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="full profile: measure random-weight stand-ins of the real shapes for the models "
+        "that are not downloaded (LFM2-1.2B Q4_K_M, Piper, Moonshine); the report says so",
     )
     p.set_defaults(handler=run)
 
@@ -65,7 +72,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
             turns=args.turns,
             idle_seconds=args.idle_seconds,
             compare=args.compare,
-            config_path=args.config,
+            synthetic=args.synthetic,
         )
     except ValueError as err:
         raise SatelliteError(f"bench: {err}") from err

@@ -31,7 +31,19 @@ def check_models(config: Config) -> list[str]:
     if not problems:  # sizes are right: now the checksums
         store = open_store(config.models.dir, config.models.manifest)
         problems = store.verify([n for n in names if not n.endswith(".onnx")])
-    return problems
+    return problems + check_engine_models(config)
+
+
+def check_engine_models(config: Config) -> list[str]:
+    """The files of the `full` engines the config uses (Moonshine, Piper, the language model)."""
+    from satellite.fullmodels import missing_files
+
+    return missing_files(
+        config.stt.moonshine if config.stt.engine == "moonshine" else None,
+        config.tts.piper if config.tts.engine == "piper" else None,
+        config.llm if config.llm.enabled else None,
+        config.models.dir,
+    )
 
 
 def _check_input(spec: str) -> list[str]:

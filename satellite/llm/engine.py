@@ -15,6 +15,7 @@ prompt plus the reply always fit in `n_ctx`.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import json
 import logging
 import threading
@@ -25,14 +26,18 @@ from pathlib import Path
 from typing import Any, Final
 
 from satellite.errors import ModelError
+from satellite.llm.cpu import cpu_has_amx, model_defaults
 from satellite.llm.ggufinfo import read_architecture
 from satellite.llm.prompt import ChatTemplate, LlmError, Prompt, PromptBuilder
-from satellite.llm.schema import describe_schema
+from satellite.llm.schema import NONE_INTENT, branches, describe_schema, name_grammar
 
 log = logging.getLogger(__name__)
 
 MIN_REPLY: Final = 16
 """Fewest reply tokens a turn may be left with before it is refused."""
+BATCH: Final = 128
+"""Tokens evaluated per llama.cpp batch: prompt speed is the same as with 512 here, and
+llama-cpp-python's logits buffer (batch x 65,536 floats) is 100 MB smaller."""
 SAVED_PREFIXES: Final = 4
 """Saved prefix states kept (chat + a few intent schemas)."""
 INSTALL_HINT: Final = "pip install 'satellite[full]' (llama-cpp-python)"
@@ -46,14 +51,19 @@ INTENT_SYSTEM: Final = (
     "Intents:\n{intents}"
 )
 
+OPENING: Final = '{"intent": "'
+"""How every intent reply starts: given in the prompt, not generated."""
+SLOTS_KEY: Final = '", "slots": '
+NONE_REPLY: Final = '{"intent": "none", "slots": {}}'
+
 
 @dataclass(frozen=True)
 class LlmConfig:
     """The `llm` section of the configuration."""
 
-    enabled: bool = False
-    """Let the language model handle what no sentence template matches (the `full` profile):
-    it picks one of the skills' intents, or answers the request itself."""
+    enabled: bool | None = None
+    """Let the language model handle what no sentence template matches: it picks one of the
+    skills' intents, or answers the request itself. Unset: on with `models.profile: full`."""
     model: str = ""
     """Path of the GGUF file; empty means the model store's LFM2-1.2B."""
     architectures: tuple[str, ...] = ("lfm2",)
@@ -64,6 +74,8 @@ class LlmConfig:
     max_tokens: int = 96
     """Longest reply in tokens."""
     temperature: float = 0.3
+    top_k: int = 40
+    """Sample among this many likeliest tokens (0: all 65,536, sorted every token: slower)."""
     top_p: float = 0.9
     intent_temperature: float = 0.0
     """Sampling temperature of intent replies; 0 is greedy (the same request, the same intent)."""
@@ -71,6 +83,9 @@ class LlmConfig:
     use_mmap: bool = False
     """Off: weights are read into memory once (760 MB RSS for LFM2-1.2B Q4_K_M, against
     1230 MB with mmap, where file pages and llama.cpp's repacked copy both stay resident)."""
+    repack: bool | None = None
+    """llama.cpp's extra CPU buffer types (repacked weight layouts, AMX). Unset: on, except on
+    CPUs with AMX, whose llama.cpp kernels crash on Q4_K weights (llama.cpp issue 20824)."""
     history_turns: int = 3
     """Past exchanges kept in the chat prompt (fewer when they do not fit)."""
     system_prompt: str = DEFAULT_SYSTEM
@@ -88,6 +103,8 @@ class LlmConfig:
             raise ValueError(f"temperature: expected 0..2, got {self.temperature}")
         if not 0.0 <= self.intent_temperature <= 2.0:
             raise ValueError(f"intent_temperature: expected 0..2, got {self.intent_temperature}")
+        if self.top_k < 0:
+            raise ValueError(f"top_k: expected 0 or more, got {self.top_k}")
         if not 0.0 < self.top_p <= 1.0:
             raise ValueError(f"top_p: expected more than 0 and at most 1, got {self.top_p}")
         if not 0 <= self.history_turns <= 20:
@@ -127,6 +144,7 @@ class LlmEngine:
         self._states: OrderedDict[tuple[int, ...], Any] = OrderedDict()
         self._grammars: dict[str, Any] = {}
         self._vocab = _vocab(self._llm)
+        self._opening = tuple(self._tokenize(OPENING))
         self._lock = threading.Lock()
         self.history: deque[tuple[str, str]] = deque(maxlen=max(1, config.history_turns))
         self.stats = TurnStats()
@@ -170,12 +188,44 @@ class LlmEngine:
                     self.history.append((text, "".join(said).strip()))
 
     def intent_json(self, text: str, schema: dict[str, Any]) -> str:
-        """The model's raw grammar-constrained reply to `text` (JSON text of `schema`)."""
-        grammar = self._grammar(schema)
+        """The model's grammar-constrained reply to `text`: JSON text valid for `schema` (made
+        by `intent_schema`). The reply's fixed opening `{"intent": "` is part of the prompt,
+        the model writes only the intent's name (under a grammar of the names), and then, for
+        an intent other than "none", its slots (under that intent's slot schema)."""
+        slot_schemas = branches(schema)
         system = INTENT_SYSTEM.format(intents=describe_schema(schema))
         with self._lock:
             prompt = self._builder.build(system, [], text, max_reply=self.config.n_ctx)
-        return "".join(self._stream(prompt, text, grammar, self.config.intent_temperature))
+            opened = dataclasses.replace(prompt, new=prompt.new + self._opening)
+            try:
+                name, last = self._intent_name(opened, slot_schemas)
+                if name == NONE_INTENT:
+                    return NONE_REPLY
+                slots = self._slots(last, slot_schemas[name], opened.budget)
+            except RuntimeError as err:  # llama_decode or state restore failed
+                raise LlmError(f"llama.cpp failed during the turn: {err}") from err
+        return f'{{"intent": "{name}", "slots": {slots}}}'
+
+    def _intent_name(self, prompt: Prompt, slot_schemas: dict[str, Any]) -> tuple[str, int]:
+        """The name the model writes after the opening, and its last token (not yet evaluated:
+        generation stops at the closing quote without another decoding step)."""
+        grammar = self._gbnf(name_grammar(slot_schemas))
+        text = b""
+        for token in self._tokens(prompt, grammar, self.config.intent_temperature):
+            text += bytes(self._llm.detokenize([token]))
+            if text.endswith(b'"'):
+                return text[:-1].decode("utf-8", "replace"), token
+        raise LlmError(f"the model's intent reply stopped early: {text[:80]!r}")
+
+    def _slots(self, last: int, schema: dict[str, Any], budget: int) -> str:
+        """The slots object, generated right after `"slots": ` in the same context."""
+        grammar = self._grammar(schema)
+        tokens = [last, *self._tokenize(SLOTS_KEY)]
+        self.stats.new_tokens += len(tokens)
+        text = b""
+        for token in self._sample(tokens, grammar, self.config.intent_temperature, budget):
+            text += bytes(self._llm.detokenize([token]))
+        return text.decode("utf-8", "replace")
 
     def choose_intent(self, text: str, schema: dict[str, Any]) -> dict[str, Any]:
         """The intent `text` asks for, as `{"intent": NAME, "slots": {...}}` valid for `schema`."""
@@ -211,9 +261,16 @@ class LlmEngine:
             prompt.history_used,
         )
         stats.turns += 1
+        return self._sample(list(prompt.new), grammar, temperature, prompt.budget)
+
+    def _sample(
+        self, new: list[int], grammar: Any, temperature: float, budget: int
+    ) -> Iterator[int]:
+        """Evaluate `new` after what the context holds, then sample up to an end or budget."""
+        stats = self.stats
         tokens = self._llm.generate(
-            list(prompt.new),
-            top_k=0,
+            new,
+            top_k=self.config.top_k,
             top_p=self.config.top_p,
             min_p=0.0,
             temp=temperature,
@@ -222,7 +279,7 @@ class LlmEngine:
             grammar=grammar,
         )
         for token in tokens:
-            if self._is_end(token) or stats.generated >= prompt.budget:
+            if self._is_end(token) or stats.generated >= budget:
                 return
             stats.generated += 1
             yield token
@@ -242,7 +299,7 @@ class LlmEngine:
         if not prefix:
             return
         llm.eval(list(prefix))
-        self._states[prefix] = llm.save_state()
+        self._states[prefix] = _lean(llm.save_state())
         while len(self._states) > SAVED_PREFIXES:
             self._states.popitem(last=False)
 
@@ -253,6 +310,13 @@ class LlmEngine:
         if key not in self._grammars:
             self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
         return self._grammars[key]
+
+    def _gbnf(self, source: str) -> Any:
+        from llama_cpp.llama_grammar import LlamaGrammar
+
+        if source not in self._grammars:
+            self._grammars[source] = LlamaGrammar.from_string(source, verbose=False)
+        return self._grammars[source]
 
     def _tokenize(self, text: str) -> list[int]:
         tokens: list[int] = self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
@@ -267,6 +331,14 @@ class LlmEngine:
         import llama_cpp
 
         return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
+
+
+def _lean(state: Any) -> Any:
+    """`state` without its copy of the per-token logits (`n_tokens` x 65,536 floats: 89 MB for
+    a 340-token prompt). Without `logits_all` llama-cpp-python samples from the context, not
+    from these; one row is kept because `load_state` broadcasts it over the restored rows."""
+    state.scores = state.scores[-1:].copy()
+    return state
 
 
 def _check_architecture(path: Path, accepted: tuple[str, ...]) -> str:
@@ -284,17 +356,19 @@ def _load(path: Path, config: LlmConfig) -> Any:
         from llama_cpp import Llama
     except ImportError as err:
         raise ModelError(f"the language model needs llama-cpp-python: {INSTALL_HINT}") from err
+    repack = config.repack if config.repack is not None else not cpu_has_amx()
     try:
-        return Llama(
-            model_path=str(path),
-            n_ctx=config.n_ctx,
-            n_batch=config.n_ctx,
-            n_threads=config.threads,
-            n_threads_batch=config.threads,
-            use_mmap=config.use_mmap,
-            seed=config.seed,
-            verbose=False,
-        )
+        with model_defaults(use_extra_bufts=repack):
+            return Llama(
+                model_path=str(path),
+                n_ctx=config.n_ctx,
+                n_batch=min(config.n_ctx, BATCH),
+                n_threads=config.threads,
+                n_threads_batch=config.threads,
+                use_mmap=config.use_mmap,
+                seed=config.seed,
+                verbose=False,
+            )
     except (ValueError, RuntimeError) as err:
         raise ModelError(f"llama.cpp cannot load {path}: {err} (corrupt or unsupported?)") from err
 

@@ -16,6 +16,9 @@ from satellite.tts import split_sentences
 _MARK: Final = "Z"
 """Appended to the buffer so `split_sentences` always returns the unfinished tail last."""
 _ENDS: Final = frozenset(".!?\u2026\n")
+_CLAUSES: Final = (", ", "; ", ": ")
+LONG_WORDS: Final = 16
+"""Words after which an unfinished sentence is spoken in parts (see `group_sentences`)."""
 
 
 class LlmError(SatelliteError):
@@ -123,15 +126,32 @@ class PromptBuilder:
         )
 
 
-def group_sentences(pieces: Iterable[str]) -> Iterator[str]:
+def group_sentences(pieces: Iterable[str], long_words: int = LONG_WORDS) -> Iterator[str]:
     """Text pieces (e.g. streamed tokens) regrouped into whole sentences, each yielded as soon
-    as the piece after its end arrives; the rest at the end of the stream."""
+    as the piece after its end arrives; the rest at the end of the stream. A sentence longer
+    than `long_words` words is spoken in parts: up to its last comma, semicolon or colon, or
+    at twice that length up to its last word, so speech never waits for a run-on sentence."""
     buffer = ""
     for piece in pieces:
         buffer += piece
-        if not any(c in _ENDS for c in buffer):
-            continue
-        *done, rest = split_sentences(buffer + _MARK)
-        yield from done
-        buffer = rest[: -len(_MARK)]
+        if any(c in _ENDS for c in buffer):
+            *done, rest = split_sentences(buffer + _MARK)
+            yield from done
+            buffer = rest[: -len(_MARK)]
+        head, buffer = _long_head(buffer, long_words)
+        if head:
+            yield head
     yield from split_sentences(buffer)
+
+
+def _long_head(buffer: str, long_words: int) -> tuple[str, str]:
+    """(a part of a long unfinished sentence to speak now, the rest); ("", buffer) if short."""
+    words = buffer.split()
+    if len(words) <= long_words:
+        return "", buffer
+    cut = max(buffer.rfind(mark) for mark in _CLAUSES)
+    if cut <= 0 and len(words) > 2 * long_words:
+        cut = buffer.rstrip().rfind(" ")
+    if cut <= 0:
+        return "", buffer
+    return buffer[: cut + 1].strip(), buffer[cut + 1 :].lstrip()

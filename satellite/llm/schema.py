@@ -146,6 +146,31 @@ def describe(choices: Iterable[IntentChoice]) -> str:
     return "\n".join(lines)
 
 
+def branches(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Intent name → JSON schema of its slots object, for a schema made by `intent_schema`."""
+    found: dict[str, dict[str, Any]] = {}
+    for branch in schema.get("anyOf", []):
+        props = branch.get("properties", {}) if isinstance(branch, dict) else {}
+        name = props.get("intent", {}).get("const")
+        slots = props.get("slots")
+        if not isinstance(name, str) or not isinstance(slots, dict):
+            raise IntentSchemaError("expected a schema made by intent_schema()")
+        found[name] = slots
+    if NONE_INTENT not in found:
+        raise IntentSchemaError(f'the schema has no "{NONE_INTENT}" branch')
+    return found
+
+
+def name_grammar(names: Iterable[str]) -> str:
+    """GBNF for one of `names` followed by the closing quote of the JSON string."""
+    choices = " | ".join(f'"{_gbnf_escape(name)}"' for name in names)
+    return f'root ::= ( {choices} ) "\\""\n'
+
+
+def _gbnf_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def describe_schema(schema: dict[str, Any]) -> str:
     """Prompt lines for a schema made by `intent_schema` (any other schema: its JSON)."""
     lines = []

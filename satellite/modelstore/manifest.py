@@ -378,4 +378,3 @@ def _expand(source: Source, file: str) -> Source:
     return Source(
         source.kind, source.location.replace("{file}", file), source.member.replace("{file}", file)
     )
-

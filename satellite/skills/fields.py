@@ -22,7 +22,6 @@ def fail(container: Any, key: Any, message: str) -> NoReturn:
     raise SkillFileError(line_of(container, key), message)
 
 
-
 def mapping(container: Any, key: Any, what: str) -> dict[Any, Any]:
     value = container[key]
     if not isinstance(value, dict):

@@ -51,9 +51,10 @@ class Transcript:
 class SttConfig:
     """The `stt` section of the configuration."""
 
-    engine: Literal["sphinx", "moonshine"] = "sphinx"
+    engine: Literal["auto", "sphinx", "moonshine"] = "auto"
     """Speech-to-text engine: `sphinx` is pocketsphinx held to a grammar of the skills'
-    sentences (lite); `moonshine` is open-vocabulary Moonshine on onnxruntime (full)."""
+    sentences (lite); `moonshine` is open-vocabulary Moonshine on onnxruntime (full); `auto`
+    is the one of `models.profile`."""
     moonshine: MoonshineConfig = field(default_factory=MoonshineConfig)
     """Settings of the `moonshine` engine."""
     acoustic_model: str = ""
@@ -88,8 +89,8 @@ class SttConfig:
     """Utterances whose loudest 100 ms is quieter than this (dB full scale) count as silence."""
 
     def __post_init__(self) -> None:
-        if self.engine not in ("sphinx", "moonshine"):
-            raise ValueError(f'engine: expected "sphinx" or "moonshine", got "{self.engine}"')
+        if self.engine not in ("auto", "sphinx", "moonshine"):
+            raise ValueError(f'engine: expected auto, sphinx or moonshine, got "{self.engine}"')
         for name in ("min_phone_duration", "max_phone_duration", "min_phone_rate"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name}: expected a positive number, got {getattr(self, name)}")

