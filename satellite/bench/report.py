@@ -81,9 +81,20 @@ def per_turn(turns: Sequence[Turn], records: Sequence[TurnRecord]) -> list[dict[
             "woke": r.wake is not None,
             "heard": r.transcript,
             "intent": r.outcome,
+            "llm": r.timings is not None and r.timings.llm_total_ms is not None,
+            "speech_end_to_first_audio_ms": _first_audio(t, r),
         }
         for t, r in zip(turns, records, strict=True)
     ]
+
+
+def _first_audio(turn: Turn, record: TurnRecord) -> float | None:
+    if record.utterance is None or record.timings is None:
+        return None
+    if record.timings.first_audio_ms is None:
+        return None
+    tail = (record.utterance.t - turn.speech_end) * 1000
+    return round(tail + record.timings.first_audio_ms, 3)
 
 
 def _stats(stages: Sequence[Stage], samples: Samples, profile: Profile) -> dict[str, Any]:
@@ -138,7 +149,7 @@ LLM_PARTS: Final = (
     "answer_total",
 )
 FALLBACK_CHAIN: Final = (
-    ("VAD tail", "stages", "vad_tail"),
+    ("VAD tail (audio time)", "stages", "vad_tail"),
     ("STT", "stages", "stt"),
     ('LLM intent "none"', "llm", "intent_none"),
     ("LLM answer to its 16th token", "llm", "token_16"),

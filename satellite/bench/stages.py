@@ -35,8 +35,9 @@ END_TO_END: Final = (
     Stage("speech_end_to_first_audio", "end of speech → first audio"),
     Stage("speech_end_to_first_audio_llm", "  … turns the LLM handled", llm=True),
 )
-CHAIN: Final = ("vad_tail", "stt", "nlu", "action", "llm_total", "tts_first_audio")
-"""The stages between the end of speech and the first reply audio, in order (the chart)."""
+CHAIN: Final = ("vad_tail", "stt", "nlu", "action", "tts_first_audio")
+"""The stages between the end of speech and the first reply audio, in order (the chart). With a
+language model, NLU includes its intent pass; its answers have their own bar."""
 LOADS: Final = ("wake", "vad", "skills", "stt_grammar", "stt_decoder", "tts")
 """Components of the lite profile whose load time is measured, in load order."""
 FULL_LOADS: Final = ("wake", "vad", "skills", "stt_moonshine", "llm", "tts")
