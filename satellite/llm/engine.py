@@ -20,7 +20,8 @@ import json
 import logging
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -145,6 +146,7 @@ class LlmEngine:
         self._grammars: dict[str, Any] = {}
         self._vocab = _vocab(self._llm)
         self._opening = tuple(self._tokenize(OPENING))
+        self._slots_key = tuple(self._tokenize(SLOTS_KEY))
         self._lock = threading.Lock()
         self.history: deque[tuple[str, str]] = deque(maxlen=max(1, config.history_turns))
         self.stats = TurnStats()
@@ -196,7 +198,11 @@ class LlmEngine:
         system = INTENT_SYSTEM.format(intents=describe_schema(schema))
         with self._lock:
             prompt = self._builder.build(system, [], text, max_reply=self.config.n_ctx)
-            opened = dataclasses.replace(prompt, new=prompt.new + self._opening)
+            opened = dataclasses.replace(
+                prompt,
+                new=prompt.new + self._opening,
+                budget=prompt.budget - len(self._opening) - len(self._slots_key) - 1,
+            )
             try:
                 name, last = self._intent_name(opened, slot_schemas)
                 if name == NONE_INTENT:
@@ -211,16 +217,17 @@ class LlmEngine:
         generation stops at the closing quote without another decoding step)."""
         grammar = self._gbnf(name_grammar(slot_schemas))
         text = b""
-        for token in self._tokens(prompt, grammar, self.config.intent_temperature):
-            text += bytes(self._llm.detokenize([token]))
-            if text.endswith(b'"'):
-                return text[:-1].decode("utf-8", "replace"), token
+        with closing(self._tokens(prompt, grammar, self.config.intent_temperature)) as tokens:
+            for token in tokens:
+                text += bytes(self._llm.detokenize([token]))
+                if text.endswith(b'"'):
+                    return text[:-1].decode("utf-8", "replace"), token
         raise LlmError(f"the model's intent reply stopped early: {text[:80]!r}")
 
     def _slots(self, last: int, schema: dict[str, Any], budget: int) -> str:
         """The slots object, generated right after `"slots": ` in the same context."""
         grammar = self._grammar(schema)
-        tokens = [last, *self._tokenize(SLOTS_KEY)]
+        tokens = [last, *self._slots_key]
         self.stats.new_tokens += len(tokens)
         text = b""
         for token in self._sample(tokens, grammar, self.config.intent_temperature, budget):
@@ -251,7 +258,7 @@ class LlmEngine:
         if tail:
             yield tail
 
-    def _tokens(self, prompt: Prompt, grammar: Any, temperature: float) -> Iterator[int]:
+    def _tokens(self, prompt: Prompt, grammar: Any, temperature: float) -> Generator[int]:
         """The reply's tokens, from the restored prefix state, up to an end token or budget."""
         self._restore(prompt.prefix)
         stats = self.stats
@@ -265,7 +272,7 @@ class LlmEngine:
 
     def _sample(
         self, new: list[int], grammar: Any, temperature: float, budget: int
-    ) -> Iterator[int]:
+    ) -> Generator[int]:
         """Evaluate `new` after what the context holds, then sample up to an end or budget."""
         stats = self.stats
         tokens = self._llm.generate(
