@@ -3,8 +3,9 @@
 Synchronous and free of threads, so `replay` and the daemon's audio thread share it. It keeps the
 last two seconds of audio: the wake model fires 0.1-0.5 s after the wake phrase ends, and a user
 who says "hey jarvis turn on the light" without a pause has already started the command by then.
-The command is taken to start at the quietest point of the audio shortly before the wake fired
-(the gap, or the closure, between the wake phrase and the first word), or at the first speech
+The wake phrase is taken to end in the frame where the wake model's score began to rise (the
+first window holding the whole phrase), at that frame's quietest point (the gap, or the closure,
+between the wake phrase and the first word); the command starts there, or at the first speech
 after it when the user paused.
 """
 
@@ -14,13 +15,13 @@ from typing import Final
 
 import numpy as np
 
-from satellite.events import Event, NoSpeechEvent, UtteranceEvent
+from satellite.events import Event, NoSpeechEvent, UtteranceEvent, WakeEvent
 from satellite.vad import VAD_FRAME, Segment, Segmenter
 from satellite.wake import FRAME, RATE, WakeDetector
 
 HISTORY: Final = 2 * RATE
 SEARCH_FROM: Final = round(0.5 * RATE)
-"""How far before the wake decision to look for the end of the wake phrase."""
+"""How far before the wake decision to look for a pause after the wake phrase."""
 SEARCH_TO: Final = round(0.2 * RATE)
 """Where that search stops: later dips are inside the command (measured: docs/LISTENING.md)."""
 PAUSE: Final = round(0.2 * RATE)
@@ -129,22 +130,26 @@ class Listener:
             return [] if segment is None else [self._segment_event(segment)]
         if wake is None or not self.wake_enabled:
             return []
-        origin = self._wake_end()
+        origin = self._wake_end(wake)
         self.segmenter.begin(origin, after_wake=True)
         segment = self.segmenter.feed(self._history[len(self._history) - (self.samples - origin) :])
         return [wake] if segment is None else [wake, self._segment_event(segment)]
 
-    def _wake_end(self) -> int:
+    def _wake_end(self, wake: WakeEvent) -> int:
         """Absolute sample where the wake phrase is taken to end.
 
-        The quietest point 0.2-0.5 s before the decision; but when a pause follows it before the
-        decision, the wake phrase ended at that pause.
+        When the user paused after the phrase (a pause after the quietest point 0.2-0.5 s
+        before the decision), at that pause; otherwise at the quietest point of the frame
+        where the wake model's score began to rise.
         """
         n = len(self._history)
         lo, hi = max(0, n - SEARCH_FROM), n - SEARCH_TO
         start = lo + quietest_point(self._history[lo:hi])
         pause = last_pause(self._history[start:], loudness(self._history))
-        return self.samples - n + start + (pause or 0)
+        if pause is not None:
+            return self.samples - n + start + pause
+        hi = max(FRAME, n - self.detector.frames_since_rise(wake.model) * FRAME)
+        return self.samples - n + hi - FRAME + quietest_point(self._history[hi - FRAME : hi])
 
     def _segment_event(self, segment: Segment) -> Event:
         if segment.start is None:

@@ -9,6 +9,7 @@ The openWakeWord pipeline, per 80 ms frame (1280 samples at 16 kHz):
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,11 @@ _MEL_BANDS: Final = 32
 _EMBEDDING: Final = 96
 _HISTORY: Final = 32
 """Embeddings kept: enough for any wake model's window."""
+RECENT: Final = 9
+"""Scores kept per model (0.72 s): the wake decision comes at most 0.5 s after the phrase."""
+RISE: Final = 0.2
+"""A score of this fraction of the threshold means the window has just taken in the whole phrase
+(measured: docs/LISTENING.md)."""
 
 
 @dataclass(frozen=True)
@@ -109,9 +115,12 @@ class WakeDetector:
         self._frames = 0
         self._quiet_until = 0
         self.scores: dict[str, float] = {}
+        self._recent = {m.spec.name: deque[float](maxlen=RECENT) for m in self.models}
 
     def reset(self) -> None:
         self.features.reset()
+        for recent in self._recent.values():
+            recent.clear()
 
     def process(self, frame: np.ndarray, t: float) -> WakeEvent | None:
         """Feed one frame ending at `t` seconds; return a wake event when a model fires."""
@@ -121,12 +130,25 @@ class WakeDetector:
         for model in self.models:
             score = model.score(self.features.embeddings)
             self.scores[model.spec.name] = score
+            self._recent[model.spec.name].append(score)
             if score >= model.spec.threshold and (best is None or score > best.score):
                 best = WakeEvent(t=t, model=model.spec.name, score=round(score, 4))
         if best is None or self._frames < self._quiet_until:
             return None
         self._quiet_until = self._frames + self._refractory_frames
         return best
+
+    def frames_since_rise(self, name: str) -> int:
+        """How many frames before the newest one model `name`'s score rose to `RISE` of its
+        threshold: the earliest of the recent frames at that level (0: the newest frame).
+
+        A window scores that much once it holds the whole wake phrase, while the decision
+        itself comes 0.1-0.5 s later; so the phrase ended within that frame.
+        """
+        recent = self._recent[name]
+        level = RISE * next(m.spec.threshold for m in self.models if m.spec.name == name)
+        first = next((i for i, score in enumerate(recent) if score >= level), len(recent) - 1)
+        return max(0, len(recent) - 1 - first)
 
     def suppress(self, seconds: float) -> None:
         """Ignore wakes for the next `seconds` (e.g. while our own speech plays)."""
