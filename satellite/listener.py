@@ -3,10 +3,10 @@
 Synchronous and free of threads, so `replay` and the daemon's audio thread share it. It keeps the
 last two seconds of audio: the wake model fires 0.1-0.5 s after the wake phrase ends, and a user
 who says "hey jarvis turn on the light" without a pause has already started the command by then.
-The wake phrase is taken to end in the frame where the wake model's score began to rise (the
-first window holding the whole phrase), at that frame's quietest point (the gap, or the closure,
-between the wake phrase and the first word); the command starts there, or at the first speech
-after it when the user paused.
+When the user paused after the wake phrase, the command starts at the first speech after the
+pause. Without a pause, the phrase is taken to end in the frame where the wake model's score
+began to rise (the first window holding the whole phrase), at that frame's quietest point (the
+gap, or the closure, between the wake phrase and the first word), and the command starts there.
 """
 
 from __future__ import annotations
