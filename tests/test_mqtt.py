@@ -10,10 +10,9 @@ import sys
 import textwrap
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import paho.mqtt.client as mqtt
@@ -21,7 +20,16 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from satellite.configtypes import build
-from satellite.events import Event, NoSpeechEvent, StateEvent, WakeEvent
+from satellite.events import (
+    Event,
+    IntentEvent,
+    NoSpeechEvent,
+    NotRecognizedEvent,
+    ReplyEvent,
+    StateEvent,
+    TranscriptEvent,
+    WakeEvent,
+)
 from satellite.mqtt import (
     EVENT_TOPICS,
     InboundMessage,
@@ -37,36 +45,8 @@ SITE = "kitchen"
 BASE = f"satellite/{SITE}"
 
 
-# Local stand-ins for the pipeline's later event types: the MQTT layer maps by `type` only.
-@dataclass(frozen=True)
-class Transcript(Event):
-    type: ClassVar[str] = "transcript"
-    text: str
-
-
-@dataclass(frozen=True)
-class Intent(Event):
-    type: ClassVar[str] = "intent"
-    name: str
-    text: str
-    source: str = "template"
-    slots: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class NotRecognized(Event):
-    type: ClassVar[str] = "not_recognized"
-    text: str
-
-
-@dataclass(frozen=True)
-class Reply(Event):
-    type: ClassVar[str] = "reply"
-    text: str
-
-
-def transcript(i: int) -> Transcript:
-    return Transcript(t=float(i), text=f"sentence {i}")
+def transcript(i: int) -> TranscriptEvent:
+    return TranscriptEvent(t=float(i), text=f"sentence {i}", confidence=0.9)
 
 
 def texts(messages: list[Received]) -> list[str]:
@@ -166,10 +146,16 @@ def test_each_event_type_on_its_topic_with_json_payload(
 ) -> None:
     events: list[Event] = [
         WakeEvent(t=1.0, model="hey_jarvis", score=np.float32(0.75)),  # type: ignore[arg-type]
-        Transcript(t=2.5, text="turn on the kitchen light"),
-        Intent(t=2.6, name="HassTurnOn", text="turn on the kitchen light", slots={"name": "light"}),
-        NotRecognized(t=3.0, text="sing a song"),
-        Reply(t=3.1, text="Turned on the light"),
+        TranscriptEvent(t=2.5, text="turn on the kitchen light", confidence=0.9),
+        IntentEvent(
+            t=2.6,
+            name="HassTurnOn",
+            slots={"name": "light"},
+            text="turn on the kitchen light",
+            skill="lights",
+        ),
+        NotRecognizedEvent(t=3.0, text="sing a song", reason="no intent matches"),
+        ReplyEvent(t=3.1, text="Turned on the light"),
     ]
     with Subscriber(broker, [f"{BASE}/#"]) as sub:
         for event in events:
@@ -203,7 +189,9 @@ def test_unpublished_event_types_are_not_sent(broker: Broker, publisher: MqttPub
 
 def test_intent_name_is_made_a_safe_topic_level(broker: Broker, publisher: MqttPublisher) -> None:
     with Subscriber(broker, [f"{BASE}/intent/#"]) as sub:
-        publisher.publish_event(Intent(t=1.0, name="Odd/Name+#", text="x"))
+        publisher.publish_event(
+            IntentEvent(t=1.0, name="Odd/Name+#", slots={}, text="x", skill="x")
+        )
         [message] = sub.wait_for(f"{BASE}/intent/Odd_Name__")
     assert message.json()["name"] == "Odd/Name+#"
 
@@ -360,7 +348,7 @@ def test_queue_keeps_the_newest_events_up_to_its_limit(
             assert "MQTT queue full (3 events): dropped the oldest" in caplog.text
             broker.start()
             sub.wait_for(f"{BASE}/transcript", 3)
-            pub.publish_event(Reply(t=9.0, text="marker"))  # after it, nothing else is coming
+            pub.publish_event(ReplyEvent(t=9.0, text="marker"))  # after it, nothing else is coming
             sub.wait_for(f"{BASE}/reply")
         finally:
             pub.stop()
