@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from satellite.bench.corpus import QUESTIONS
-from satellite.config import Config
+from satellite.config import PROFILE_ENGINES, Config
 from satellite.errors import SatelliteError
 from satellite.fullmodels import PIPER_VOICE, missing_files
 
@@ -45,41 +45,42 @@ def cache_dir() -> Path:
 
 def full_engines(config: Config) -> Config:
     """`config` with the full profile's engines, whatever it chose."""
+    engines = PROFILE_ENGINES["full"]
     return dataclasses.replace(
         config,
         models=dataclasses.replace(config.models, profile="full"),
-        stt=dataclasses.replace(config.stt, engine="moonshine"),
-        tts=dataclasses.replace(config.tts, engine="piper"),
-        llm=dataclasses.replace(config.llm, enabled=True),
+        stt=dataclasses.replace(config.stt, engine=engines.stt),
+        tts=dataclasses.replace(config.tts, engine=engines.tts),
+        llm=dataclasses.replace(config.llm, enabled=engines.llm),
     )
 
 
-def _absent(config: Config) -> list[str]:
+def _missing(config: Config) -> dict[str, list[str]]:
+    """Stage → the problems of its missing model files (stages with none left out)."""
     models_dir = config.models.dir
     checks = {
         "stt": missing_files(config.stt.moonshine, None, None, models_dir),
         "llm": missing_files(None, None, config.llm, models_dir),
         "tts": missing_files(None, config.tts.piper, None, models_dir),
     }
-    return [stage for stage, problems in checks.items() if problems]
+    return {stage: problems for stage, problems in checks.items() if problems}
 
 
 def prepare(config: Config, synthetic: bool) -> FullSetup:
     """The config to bench the full profile with; SatelliteError when models are absent and
     `synthetic` is off."""
     config = full_engines(config)
-    absent = _absent(config)
-    if not absent:
+    missing = _missing(config)
+    if not missing:
         return FullSetup(config, ())
     if not synthetic:
-        problems = missing_files(
-            config.stt.moonshine, config.tts.piper, config.llm, config.models.dir
-        )
+        problems = [problem for found in missing.values() for problem in found]
         raise SatelliteError(
             "the full profile's models are not all here:\n  "
             + "\n  ".join(problems)
             + "\nadd --synthetic to measure random-weight stand-ins of the same shapes instead"
         )
+    absent = list(missing)
     return FullSetup(_point_at_standins(config, absent), tuple(STANDINS[s] for s in absent))
 
 

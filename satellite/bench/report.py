@@ -45,19 +45,24 @@ def end_to_end(turns: Sequence[Turn], records: Sequence[TurnRecord]) -> Samples:
     """
     out: Samples = {key: [] for key in (s.key for s in END_TO_END)}
     for turn, record in zip(turns, records, strict=True):
-        if record.utterance is None or record.timings is None:
-            continue
-        tail = (record.utterance.t - turn.speech_end) * 1000
-        timings = record.timings
-        llm_audio = timings.first_audio_ms if timings.llm_total_ms is not None else None
-        for key, value in (
-            ("speech_end_to_intent", timings.intent_ms),
-            ("speech_end_to_first_audio", timings.first_audio_ms),
-            ("speech_end_to_first_audio_llm", llm_audio),
-        ):
-            if value is not None:
-                out[key].append(round(tail + value, 3))
+        for key, value in _from_speech_end(turn, record).items():
+            out[key].append(value)
     return out
+
+
+def _from_speech_end(turn: Turn, record: TurnRecord) -> dict[str, float]:
+    """One turn's end-to-end figures (keys of `END_TO_END`), those it has."""
+    if record.utterance is None or record.timings is None:
+        return {}
+    tail = (record.utterance.t - turn.speech_end) * 1000
+    timings = record.timings
+    llm_audio = timings.first_audio_ms if timings.llm_total_ms is not None else None
+    values = {
+        "speech_end_to_intent": timings.intent_ms,
+        "speech_end_to_first_audio": timings.first_audio_ms,
+        "speech_end_to_first_audio_llm": llm_audio,
+    }
+    return {key: round(tail + value, 3) for key, value in values.items() if value is not None}
 
 
 def turn_summary(turns: Sequence[Turn], records: Sequence[TurnRecord]) -> dict[str, Any]:
@@ -82,26 +87,16 @@ def per_turn(turns: Sequence[Turn], records: Sequence[TurnRecord]) -> list[dict[
             "heard": r.transcript,
             "intent": r.outcome,
             "llm": r.timings is not None and r.timings.llm_total_ms is not None,
-            "speech_end_to_first_audio_ms": _first_audio(t, r),
+            "speech_end_to_first_audio_ms": _from_speech_end(t, r).get("speech_end_to_first_audio"),
         }
         for t, r in zip(turns, records, strict=True)
     ]
 
 
-def _first_audio(turn: Turn, record: TurnRecord) -> float | None:
-    if record.utterance is None or record.timings is None:
-        return None
-    if record.timings.first_audio_ms is None:
-        return None
-    tail = (record.utterance.t - turn.speech_end) * 1000
-    return round(tail + record.timings.first_audio_ms, 3)
-
-
 def _stats(stages: Sequence[Stage], samples: Samples, profile: Profile) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for stage in stages:
-        summary = summarize(samples.get(stage.key, [])) if profile.has(stage) else None
-        out[stage.key] = None if summary is None else summary.to_dict()
+        out[stage.key] = _stats_of(samples.get(stage.key, [])) if profile.has(stage) else None
     return out
 
 
