@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from satellite.app.loaders import load_listener
 from satellite.config import Config, ModelsConfig, default_models_dir
-from satellite.engines import load_listener
-from satellite.listener import Listener
-from satellite.modelstore.locate import open_store
+from satellite.models.locate import open_store
+from satellite.voice.listener import Listener
 from tests.full_fixtures import build_gguf, build_piper_voice
 
 

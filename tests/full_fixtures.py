@@ -1,13 +1,13 @@
-"""The synthetic full-profile model builders the tests use, from `satellite.synthetic`.
+"""The synthetic full-profile model builders the tests use, from `satellite.bench.synthetic`.
 
 They write models with the real interfaces (file layout, input/output names, shapes, loading
-path) and random or scripted weights: see `satellite.synthetic` and its modules.
+path) and random or scripted weights: see `satellite.bench.synthetic` and its modules.
 """
 
-from satellite.synthetic.gguf import build_gguf
-from satellite.synthetic.moonshine import build_moonshine
-from satellite.synthetic.onnxgraph import write_json
-from satellite.synthetic.piper import HOP, build_piper_voice, piper_config, piper_model
+from satellite.bench.synthetic.gguf import build_gguf
+from satellite.bench.synthetic.moonshine import build_moonshine
+from satellite.bench.synthetic.onnxgraph import write_json
+from satellite.bench.synthetic.piper import HOP, build_piper_voice, piper_config, piper_model
 
 __all__ = [
     "HOP",

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from satellite.assembly import Satellite, build
+from satellite.app.build import Satellite, build
 from satellite.config import Config, ModelsConfig
 from satellite.events import Event
 from satellite.skills.config import SkillsConfig

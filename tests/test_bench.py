@@ -18,9 +18,9 @@ import pytest
 from satellite.audio.sinks import NullSink
 from satellite.bench.stages import END_TO_END, LOADS, STAGES
 from satellite.bench.stats import summarize, word_accuracy, word_errors
-from satellite.speaker import Speaker
 from satellite.tts.earcon import EarconConfig
 from satellite.tts.espeak import EspeakTts
+from satellite.voice.speaker import Speaker
 
 TURNS = 3
 IDLE_SECONDS = 5

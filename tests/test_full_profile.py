@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from satellite.assembly import load_assistant
+from satellite.app.build import load_assistant
 from satellite.bench.stats import word_accuracy
 from satellite.config import Config, TimeoutsConfig
 from satellite.events import IntentEvent, ReplyEvent, TranscriptEvent, UtteranceEvent
 from satellite.llm.schema import NONE_INTENT
-from satellite.state import StateMachine
 from satellite.stt.moonshine import MoonshineRecognizer
-from satellite.turns import Assistant
+from satellite.voice.assistant import Assistant
+from satellite.voice.state import StateMachine
 from tests.live import LiveSatellite
 from tests.speech import VOICES, Take, speak
 from tests.test_assistant import COMMANDS, OUT_OF_GRAMMAR

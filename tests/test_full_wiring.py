@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from satellite.assembly import load_assistant
+from satellite.app.build import load_assistant
 from satellite.audio.sinks import NullSink
 from satellite.config import Config, TimeoutsConfig
 from satellite.errors import ConfigError, ModelError
@@ -28,13 +28,13 @@ from satellite.events import (
 )
 from satellite.llm.schema import NONE_INTENT
 from satellite.skills import SkillsConfig, SkillSet
-from satellite.speaker import Speaker
-from satellite.state import StateMachine
 from satellite.stt.moonshine import MoonshineRecognizer
 from satellite.tts import TtsConfig, open_tts
 from satellite.tts.earcon import EarconConfig
 from satellite.tts.piper import PiperTts
-from satellite.turns import Assistant
+from satellite.voice.assistant import Assistant
+from satellite.voice.speaker import Speaker
+from satellite.voice.state import StateMachine
 from tests.full_fixtures import build_gguf, build_moonshine, build_piper_voice
 
 FREE_REQUEST = "tell me a story about the sea"

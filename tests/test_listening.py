@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from satellite.events import Event, NoSpeechEvent, UtteranceEvent, WakeEvent
-from satellite.listener import Listener
+from satellite.voice.listener import Listener
 from tests.speech import VOICES, Take
 
 COMMANDS = (
@@ -177,7 +177,7 @@ def test_silence_and_empty_audio(listener: Listener) -> None:
 
 def test_utterance_cut_at_max_length(shared_listener: Listener) -> None:
     from satellite.config import VadConfig
-    from satellite.vad import Segmenter
+    from satellite.voice.vad import Segmenter
 
     listener = Listener(shared_listener.detector, Segmenter(VadConfig(max_utterance=1.0)))
     listener.reset()

@@ -297,7 +297,7 @@ def test_model_defaults_apply_only_while_a_model_loads() -> None:
 def test_q4_k_weights_load_and_generate(tmp_path: Path) -> None:
     """Quantised to Q4_K_M as the real LFM2 file is (on CPUs with AMX this needs `repack`
     off: llama.cpp's AMX kernels crash on Q4_K)."""
-    from satellite.synthetic.lfm2 import quantize_q4_k_m
+    from satellite.bench.synthetic.lfm2 import quantize_q4_k_m
 
     source = build_gguf(tmp_path / "f32.gguf", hidden=256, ffn=512)
     path = quantize_q4_k_m(source, tmp_path / "q4.gguf")

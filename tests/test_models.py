@@ -26,7 +26,7 @@ from satellite.models import (
     open_store,
     packaged_manifest,
 )
-from satellite.modelstore.progress import default_progress
+from satellite.models.progress import default_progress
 from tests.models_fixtures import (
     closed_port,
     manifest_yaml,

@@ -27,7 +27,10 @@ from satellite.events import (
     WakeEvent,
 )
 from satellite.mqtt import MqttConfig, MqttPublisher
-from satellite.mqtt.commands import (
+from satellite.mqtt.discovery import ENTITIES
+from satellite.mqtt.hermes_in import INBOUND
+from satellite.mqtt.payload import InvalidPayload
+from satellite.mqtt.remote_commands import (
     Command,
     ContinueSession,
     EndSession,
@@ -38,9 +41,6 @@ from satellite.mqtt.commands import (
     Volume,
     parse_command,
 )
-from satellite.mqtt.discovery import ENTITIES
-from satellite.mqtt.hermes_in import INBOUND
-from satellite.mqtt.payload import InvalidPayload
 from tests.mqtt_fixtures import Broker, Subscriber, make_tls_files, wait_until
 
 SITE = "kitchen"

@@ -3,7 +3,7 @@
 import pytest
 
 from satellite.config import TimeoutsConfig
-from satellite.state import State, StateMachine
+from satellite.voice.state import State, StateMachine
 
 
 def test_turn_cycle_emits_events() -> None:

@@ -1,4 +1,4 @@
-"""The synthetic full-profile models (satellite.synthetic): the folder layout the engines load
+"""The synthetic full-profile models (satellite.bench.synthetic): the folder layout the engines load
 from, the LFM2-1.2B shape table, and the quantised LFM2 path on a small shape (the 1.2B build
 itself takes minutes and 730 MB, so it never runs here)."""
 
@@ -11,15 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from satellite.app.fullmodels import load_llm, load_moonshine, open_piper
+from satellite.bench.synthetic import build_full_models
+from satellite.bench.synthetic.full import MARKER, MOONSHINE_TEXT, read_marker
+from satellite.bench.synthetic.gguf import ModelShape, build_gguf, tensor_table
+from satellite.bench.synthetic.lfm2 import LFM2_1_2B, build_lfm2, parameter_count
+from satellite.bench.synthetic.vocab import SPECIAL_TOKENS, vocabulary
 from satellite.errors import ModelError
-from satellite.fullmodels import load_llm, load_moonshine, open_piper
 from satellite.llm.engine import LlmConfig
 from satellite.stt.moonshine_config import MoonshineConfig
-from satellite.synthetic import build_full_models
-from satellite.synthetic.full import MARKER, MOONSHINE_TEXT, read_marker
-from satellite.synthetic.gguf import ModelShape, build_gguf, tensor_table
-from satellite.synthetic.lfm2 import LFM2_1_2B, build_lfm2, parameter_count
-from satellite.synthetic.vocab import SPECIAL_TOKENS, vocabulary
 from satellite.tts.piper_config import PiperConfig
 
 SMALL = ModelShape(

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from satellite.app.fullmodels import PIPER_VOICE, missing_files
 from satellite.bench.corpus import QUESTIONS
 from satellite.config import PROFILE_ENGINES, Config
 from satellite.errors import SatelliteError
-from satellite.fullmodels import PIPER_VOICE, missing_files
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def _point_at_standins(config: Config, absent: list[str]) -> Config:
 
 def _moonshine(folder: Path) -> Path:
     """Moonshine tiny's interface, hearing the first question whatever is said."""
-    from satellite.synthetic.moonshine import TINY_SHAPE, build_moonshine
+    from satellite.bench.synthetic.moonshine import TINY_SHAPE, build_moonshine
 
     target = folder / "moonshine-question"
     layers, heads, head_dim = TINY_SHAPE
@@ -110,8 +110,8 @@ def _moonshine(folder: Path) -> Path:
 
 
 def _piper(folder: Path) -> Path:
-    from satellite.synthetic.full import PIPER_SAMPLE_RATE
-    from satellite.synthetic.piper import build_piper_voice
+    from satellite.bench.synthetic.full import PIPER_SAMPLE_RATE
+    from satellite.bench.synthetic.piper import build_piper_voice
 
     name = PIPER_VOICE.removesuffix(".onnx")
     build_piper_voice(folder / "piper", name, sample_rate=PIPER_SAMPLE_RATE)
@@ -120,7 +120,7 @@ def _piper(folder: Path) -> Path:
 
 def _lfm2(folder: Path) -> Path:
     """LFM2-1.2B's exact shape at Q4_K_M, built once (about 70 s) and kept."""
-    from satellite.modelstore.progress import default_progress
-    from satellite.synthetic.full import build_full_models
+    from satellite.bench.synthetic.full import build_full_models
+    from satellite.models.progress import default_progress
 
     return build_full_models(folder, progress=default_progress())["llm"]

@@ -88,7 +88,7 @@ def _schemas(config: Config) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def probe_ours(config: Config, questions: list[str]) -> dict[str, Any]:
     """Our engine, its system prompts' states saved at start-up as in the satellite."""
-    from satellite.fullmodels import load_llm
+    from satellite.app.fullmodels import load_llm
 
     began = time.perf_counter()
     engine = load_llm(config.llm, config.models.dir)
@@ -111,7 +111,7 @@ def probe_reference(config: Config, questions: list[str]) -> dict[str, Any]:
         from llama_cpp import Llama
     except ImportError as err:
         return {"error": f"no llama-cpp-python ({err}): pip install 'satellite[full]'"}
-    from satellite.fullmodels import llm_file
+    from satellite.app.fullmodels import llm_file
     from satellite.llm.cpu import cpu_has_amx, model_defaults
 
     settings = config.llm

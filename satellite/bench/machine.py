@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from satellite.onnx import SessionOptions
+from satellite.models.onnx import SessionOptions
 
 PACKAGES = ("onnxruntime", "pocketsphinx", "webrtcvad-wheels", "hassil", "paho-mqtt", "numpy")
 

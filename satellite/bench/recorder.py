@@ -16,7 +16,7 @@ from satellite.events import (
     UtteranceEvent,
     WakeEvent,
 )
-from satellite.speaker import Speaker
+from satellite.voice.speaker import Speaker
 
 
 @dataclass

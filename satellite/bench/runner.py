@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from satellite.assembly import Satellite, build
+from satellite.app.build import Satellite, build
 from satellite.bench.broker import ArrivalProbe, BrokerUnavailable, Mosquitto
 from satellite.bench.corpus import RATE, Turn, frames
 from satellite.bench.machine import peak_rss_mb
 from satellite.bench.recorder import Recorder, TurnRecord
 from satellite.config import Config
 from satellite.mqtt import MqttConfig
-from satellite.state import State
+from satellite.voice.state import State
 
 log = logging.getLogger(__name__)
 

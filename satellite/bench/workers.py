@@ -62,12 +62,12 @@ def _loaders(config: Config) -> dict[str, Callable[[], object]]:
         made["stt"] = SphinxRecognizer(made["grammar"], config.stt)
 
     def vad() -> None:
-        from satellite.vad import Segmenter
+        from satellite.voice.vad import Segmenter
 
         made["vad"] = Segmenter(config.vad)
 
     def wake() -> None:
-        from satellite.engines import load_wake
+        from satellite.app.loaders import load_wake
 
         made["wake"] = load_wake(config)
 
@@ -89,12 +89,12 @@ def _loaders(config: Config) -> dict[str, Callable[[], object]]:
 
 def _full_loaders(config: Config, made: dict[str, Any]) -> dict[str, Callable[[], object]]:
     def moonshine() -> None:
-        from satellite.fullmodels import load_moonshine
+        from satellite.app.fullmodels import load_moonshine
 
         made["stt"] = load_moonshine(config.stt.moonshine, config.models.dir)
 
     def llm() -> None:
-        from satellite.fullmodels import load_llm
+        from satellite.app.fullmodels import load_llm
 
         made["llm"] = load_llm(config.llm, config.models.dir)
 
@@ -107,7 +107,7 @@ def openwakeword_loop(config: Config, data: dict[str, Any]) -> dict[str, Any]:
     Load times on both sides include importing the libraries (onnxruntime, and for
     openwakeword also what its package imports).
     """
-    from satellite.engines import model_path
+    from satellite.app.loaders import model_path
 
     began = time.perf_counter()
     try:
@@ -126,7 +126,7 @@ def openwakeword_loop(config: Config, data: dict[str, Any]) -> dict[str, Any]:
 
 def listener_loop(config: Config, data: dict[str, Any]) -> dict[str, Any]:
     """Our wake word + VAD front end alone, like for like with `openwakeword_loop`."""
-    from satellite.engines import load_listener
+    from satellite.app.loaders import load_listener
 
     began = time.perf_counter()
     listener = load_listener(config)

@@ -18,8 +18,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def check_models(config: Config) -> list[str]:
-    from satellite.engines import model_path
-    from satellite.modelstore.locate import open_store
+    from satellite.app.loaders import model_path
+    from satellite.models.locate import open_store
 
     names = ["melspectrogram", "embedding", *(m.name for m in config.wake.models)]
     problems = []
@@ -36,7 +36,7 @@ def check_models(config: Config) -> list[str]:
 
 def check_engine_models(config: Config) -> list[str]:
     """The files of the `full` engines the config uses (Moonshine, Piper, the language model)."""
-    from satellite.fullmodels import missing_files
+    from satellite.app.fullmodels import missing_files
 
     return missing_files(
         config.stt.moonshine if config.stt.engine == "moonshine" else None,

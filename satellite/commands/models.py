@@ -10,7 +10,7 @@ from typing import TextIO
 from satellite.config import Config
 from satellite.errors import ModelError
 from satellite.models import FileState, ModelStatus, ModelStore, PullError, PullResult, open_store
-from satellite.modelstore.progress import megabytes
+from satellite.models.progress import megabytes
 
 PROFILES = ("lite", "full")
 

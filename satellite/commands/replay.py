@@ -11,7 +11,7 @@ from typing import TextIO
 from satellite.config import Config
 from satellite.errors import AudioError
 from satellite.events import Event
-from satellite.pipeline import Pipeline
+from satellite.voice.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def replay_file(pipeline: Pipeline, path: str) -> None:
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    from satellite.assembly import build
+    from satellite.app.build import build
 
     satellite = build(config, live=False)
     printer = Printer(sys.stdout, args.jsonl)

@@ -26,10 +26,10 @@ def _log_event(event: Event) -> None:
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    from satellite.assembly import build
+    from satellite.app.build import build
+    from satellite.app.daemon import Daemon
     from satellite.audio.sources import open_source
     from satellite.commands.replay import Printer
-    from satellite.daemon import Daemon
 
     spec = args.input or config.audio.input
     with open_source(spec, config.audio.input_rate, config.audio.reopen_backoff_max) as source:

@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    from satellite.assembly import load_assistant
+    from satellite.app.build import load_assistant
     from satellite.audio.wavfile import read_wav
 
     assistant = load_assistant(config)

@@ -5,7 +5,9 @@ Topics and payloads are described in docs/MQTT.md.
 """
 
 from satellite.mqtt.check import check_broker
-from satellite.mqtt.commands import (
+from satellite.mqtt.config import MqttConfig, MqttError
+from satellite.mqtt.publisher import InboundMessage, MqttPublisher
+from satellite.mqtt.remote_commands import (
     Command,
     ContinueSession,
     EndSession,
@@ -15,8 +17,6 @@ from satellite.mqtt.commands import (
     Stop,
     Volume,
 )
-from satellite.mqtt.config import MqttConfig, MqttError
-from satellite.mqtt.publisher import InboundMessage, MqttPublisher
 from satellite.mqtt.topics import EVENT_TOPICS
 
 __all__ = [

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from satellite import __version__
-from satellite.mqtt.commands import PRESS
 from satellite.mqtt.config import MqttConfig
+from satellite.mqtt.remote_commands import PRESS
 from satellite.mqtt.topics import Outgoing, Topics
 
 ON: Final = "ON"

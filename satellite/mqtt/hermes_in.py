@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from satellite.mqtt.commands import (
+from satellite.mqtt.hermes_out import HERMES, new_session_id
+from satellite.mqtt.payload import Field, InvalidPayload, check_object, decode_object
+from satellite.mqtt.remote_commands import (
     Command,
     ContinueSession,
     EndSession,
@@ -23,8 +25,6 @@ from satellite.mqtt.commands import (
     check_text,
     check_volume,
 )
-from satellite.mqtt.hermes import HERMES, new_session_id
-from satellite.mqtt.payload import Field, InvalidPayload, check_object, decode_object
 
 DEFAULT_SITE: Final = "default"
 

@@ -7,7 +7,7 @@ will and `stop()` set the retained `availability` topic to `offline`; each conne
 `online` and publishes the latest retained messages again (state, mute, volume, discovery).
 
 Commands (our topics and, with `hermes`, the Hermes requests for our site) are handed to
-`on_command` as `satellite.mqtt.commands` objects; the satellite answers each with
+`on_command` as `satellite.mqtt.remote_commands` objects; the satellite answers each with
 `publish_result()`. See docs/MQTT.md.
 """
 
@@ -28,13 +28,13 @@ from paho.mqtt.reasoncodes import ReasonCode
 from satellite.events import Event
 from satellite.mqtt import discovery
 from satellite.mqtt.client import address, describe_refusal, make_client
-from satellite.mqtt.commands import Command, Mute, Volume, check_volume
 from satellite.mqtt.config import MqttConfig, MqttError
-from satellite.mqtt.hermes import HermesTranslator, Message
 from satellite.mqtt.hermes_in import HermesInbound
-from satellite.mqtt.inbound import CommandHandler, CommandWorker, Inbound, ProblemLog
+from satellite.mqtt.hermes_out import HermesTranslator, Message
 from satellite.mqtt.journal import Journal, JournalError, journal_path
 from satellite.mqtt.outbox import Outbox
+from satellite.mqtt.remote_commands import Command, Mute, Volume, check_volume
+from satellite.mqtt.routing import CommandHandler, CommandWorker, Inbound, ProblemLog
 from satellite.mqtt.topics import (
     OFFLINE,
     ONLINE,

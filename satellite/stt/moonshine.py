@@ -26,7 +26,7 @@ from typing import Any, Final
 import numpy as np
 
 from satellite.errors import AudioError, ModelError
-from satellite.onnx import SessionOptions, open_session
+from satellite.models.onnx import SessionOptions, open_session
 from satellite.stt import Transcript, mono_samples
 from satellite.stt.moonshine_config import SHAPES
 from satellite.stt.moonshine_config import MoonshineConfig as MoonshineConfig

@@ -78,7 +78,7 @@ def open_tts(config: TtsConfig, models_dir: str = "") -> TtsEngine:
     """The engine `config` names, loaded and checked; a Piper voice without a `model` path is
     looked for at `<models_dir>/piper/` (`satellite.fullmodels`)."""
     if config.engine == "piper":
-        from satellite.fullmodels import open_piper
+        from satellite.app.fullmodels import open_piper
 
         return open_piper(config.piper, models_dir)
     from satellite.tts.espeak import EspeakTts

@@ -6,7 +6,7 @@ and its `.onnx.json` config (sample rate, espeak-ng voice, phoneme → id map). 
 phonemizes with its bundled espeak-ng and yields one chunk per sentence; each chunk is
 resampled from the voice's rate to 16 kHz int16.
 
-The session is opened through `satellite.onnx.open_session` (thread count under our control,
+The session is opened through `satellite.models.onnx.open_session` (thread count under our control,
 piper's own loader uses onnxruntime's default of every core), and the config is checked against
 the model at load: a voice whose phoneme ids or speakers do not fit its model is refused with
 a message instead of failing on the first sentence.
@@ -24,7 +24,7 @@ import numpy as np
 
 from satellite.audio.wavfile import RATE, resample, to_int16
 from satellite.errors import ModelError
-from satellite.onnx import SessionOptions, open_session
+from satellite.models.onnx import SessionOptions, open_session
 from satellite.tts import TtsError
 from satellite.tts.piper_config import PiperConfig as PiperConfig
 

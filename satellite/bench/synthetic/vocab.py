@@ -1,6 +1,6 @@
 """A byte-level BPE vocabulary for the synthetic GGUF models, of any size up to LFM2's 65,536.
 
-RANDOM-WEIGHT STAND-INS: see `satellite.synthetic`. The first pieces are trained with
+RANDOM-WEIGHT STAND-INS: see `satellite.bench.synthetic`. The first pieces are trained with
 `tokenizers` on a few voice-assistant sentences (so common words are single tokens, as with a
 real tokenizer); past what that training gives, `extend` adds synthetic word pieces, each the
 concatenation of two earlier pieces with its merge, so every merge names pieces that exist.
@@ -15,7 +15,7 @@ from typing import Final
 
 import numpy as np
 
-from satellite.synthetic.deps import require
+from satellite.bench.synthetic.deps import require
 
 SPECIAL_TOKENS: Final = (
     "<|pad|>",

@@ -20,11 +20,11 @@ from typing import Any, Final
 
 import numpy as np
 
+from satellite.bench.synthetic.deps import require
+from satellite.bench.synthetic.gguf import ModelShape, TensorSpec, tensor_table, write_gguf
+from satellite.bench.synthetic.vocab import CHAT_TEMPLATE, vocabulary
 from satellite.errors import ModelError
-from satellite.modelstore.progress import Progress, ProgressCallback
-from satellite.synthetic.deps import require
-from satellite.synthetic.gguf import ModelShape, TensorSpec, tensor_table, write_gguf
-from satellite.synthetic.vocab import CHAT_TEMPLATE, vocabulary
+from satellite.models.progress import Progress, ProgressCallback
 
 LFM2_1_2B: Final = ModelShape(
     arch="lfm2",

@@ -26,9 +26,9 @@ from satellite.events import (
 )
 from satellite.llm.fallback import LlmFallback, LlmTiming
 from satellite.skills import ActionRunner, Match, SkillSet
-from satellite.speaker import Speaker, SpeechTiming
-from satellite.state import State, StateMachine
 from satellite.stt import Grammar, Transcript
+from satellite.voice.speaker import Speaker, SpeechTiming
+from satellite.voice.state import State, StateMachine
 
 log = logging.getLogger(__name__)
 

@@ -5,14 +5,14 @@
     store.pull(store.manifest.profile("lite"))
     problems = store.verify(["hey_jarvis"])
 
-The implementation is split over `satellite.modelstore`: `manifest` (schema and validation),
+The implementation is split over `satellite.models`: `manifest` (schema and validation),
 `store` (status, verify, pull), `http` (resumable downloads), `packages` (npm/pip members),
 `progress` and `locate`.
 """
 
 from satellite.errors import ModelError
-from satellite.modelstore.locate import find_manifest, open_store, packaged_manifest
-from satellite.modelstore.manifest import (
+from satellite.models.locate import find_manifest, open_store, packaged_manifest
+from satellite.models.manifest import (
     KINDS,
     Manifest,
     ManifestError,
@@ -20,8 +20,8 @@ from satellite.modelstore.manifest import (
     ModelSpec,
     Source,
 )
-from satellite.modelstore.progress import Progress, ProgressCallback, TerminalProgress
-from satellite.modelstore.store import (
+from satellite.models.progress import Progress, ProgressCallback, TerminalProgress
+from satellite.models.store import (
     FileState,
     FileStatus,
     ModelStatus,

@@ -1,7 +1,7 @@
 """A complete RANDOM-WEIGHT STAND-IN of the `full` profile's models folder, for benchmarks and
 tests only.
 
-`build_full_models(models_dir)` lays out, where `satellite.fullmodels` looks for them:
+`build_full_models(models_dir)` lays out, where `satellite.app.fullmodels` looks for them:
 
     moonshine/tiny/{encoder_model.onnx, decoder_model_merged.onnx, tokenizer.json}
     LFM2-1.2B-Q4_K_M.gguf
@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from satellite.fullmodels import LLM_FILE, MOONSHINE_FILES, PIPER_VOICE
-from satellite.modelstore.progress import Progress, ProgressCallback
-from satellite.synthetic.lfm2 import build_lfm2_1_2b
-from satellite.synthetic.moonshine import TINY_SHAPE, build_moonshine
-from satellite.synthetic.onnxgraph import write_json
-from satellite.synthetic.piper import build_piper_voice
+from satellite.app.fullmodels import LLM_FILE, MOONSHINE_FILES, PIPER_VOICE
+from satellite.bench.synthetic.lfm2 import build_lfm2_1_2b
+from satellite.bench.synthetic.moonshine import TINY_SHAPE, build_moonshine
+from satellite.bench.synthetic.onnxgraph import write_json
+from satellite.bench.synthetic.piper import build_piper_voice
+from satellite.models.progress import Progress, ProgressCallback
 
 SYNTHETIC_VERSION: Final = 1
 """Bump when any builder's output changes: cached folders are then rebuilt."""

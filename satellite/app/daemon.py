@@ -17,8 +17,8 @@ from types import FrameType
 import numpy as np
 
 from satellite.audio.sources import AudioSource
-from satellite.pipeline import Pipeline
-from satellite.wake import FRAME, RATE
+from satellite.voice.pipeline import Pipeline
+from satellite.voice.wake import FRAME, RATE
 
 log = logging.getLogger(__name__)
 

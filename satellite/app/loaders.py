@@ -5,18 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from satellite.config import Config
-from satellite.listener import Listener
-from satellite.pipeline import Bus, Pipeline, TurnHandler
-from satellite.state import StateMachine
-from satellite.vad import Segmenter
-from satellite.wake import WakeDetector, WakeModelSpec, load_detector
+from satellite.voice.listener import Listener
+from satellite.voice.pipeline import Bus, Pipeline, TurnHandler
+from satellite.voice.state import StateMachine
+from satellite.voice.vad import Segmenter
+from satellite.voice.wake import WakeDetector, WakeModelSpec, load_detector
 
 
 def model_path(config: Config, name: str) -> Path:
     """Path of a verified model in the store; a `.onnx` path is taken as it is."""
     if name.endswith(".onnx"):
         return Path(name).expanduser()
-    from satellite.modelstore.locate import open_store
+    from satellite.models.locate import open_store
 
     return open_store(config.models.dir, config.models.manifest).path(name)
 

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Final
 
-from satellite.modelstore.errors import SourceError
-from satellite.modelstore.manifest import Source
+from satellite.models.errors import SourceError
+from satellite.models.manifest import Source
 
 log = logging.getLogger(__name__)
 

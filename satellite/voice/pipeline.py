@@ -16,8 +16,8 @@ from typing import Protocol
 import numpy as np
 
 from satellite.events import Event, UtteranceEvent
-from satellite.listener import Listener
-from satellite.state import State, StateMachine
+from satellite.voice.listener import Listener
+from satellite.voice.state import State, StateMachine
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from satellite.events import (
     UtteranceEvent,
     WakeEvent,
 )
-from satellite.mqtt.commands import Command, ContinueSession, EndSession, Listen, Say, Stop
+from satellite.mqtt.remote_commands import Command, ContinueSession, EndSession, Listen, Say, Stop
 from satellite.mqtt.topics import topic_level
 
 HERMES: Final = "hermes"

@@ -14,7 +14,7 @@ The builders need the `full` extra (onnx, gguf, tokenizers, llama-cpp-python, pi
 missing package is a `ModelError` that says `pip install 'satellite[full]'`.
 """
 
-from satellite.synthetic.full import build_full_models
-from satellite.synthetic.lfm2 import build_lfm2_1_2b
+from satellite.bench.synthetic.full import build_full_models
+from satellite.bench.synthetic.lfm2 import build_lfm2_1_2b
 
 __all__ = ["build_full_models", "build_lfm2_1_2b"]

@@ -10,18 +10,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from satellite.app.control import Remote
+from satellite.app.loaders import load_pipeline
 from satellite.config import Config
-from satellite.engines import load_pipeline
 from satellite.events import Event, ReplyEvent
 from satellite.mqtt import MqttPublisher
-from satellite.pipeline import Bus, Pipeline
-from satellite.remote import Remote
 from satellite.skills import ActionRunner, Services, SkillSet, TimerManager
 from satellite.skills.timers import Timer
-from satellite.speaker import Speaker
 from satellite.stt.grammar import compile_grammar
 from satellite.stt.sphinx import SphinxRecognizer
-from satellite.turns import Assistant, Recognizer
+from satellite.voice.assistant import Assistant, Recognizer
+from satellite.voice.pipeline import Bus, Pipeline
+from satellite.voice.speaker import Speaker
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def load_assistant(config: Config) -> Assistant:
         log.warning("skill problem: %s", problem)
     llm = None
     if config.llm.enabled:
-        from satellite.fullmodels import load_llm
+        from satellite.app.fullmodels import load_llm
         from satellite.llm.fallback import LlmFallback
 
         llm = LlmFallback(load_llm(config.llm, config.models.dir), skills)
@@ -63,7 +63,7 @@ def load_assistant(config: Config) -> Assistant:
 def load_stt(config: Config, skills: SkillSet) -> Recognizer:
     """The configured speech-to-text engine (pocketsphinx gets the skills' grammar)."""
     if config.stt.engine == "moonshine":
-        from satellite.fullmodels import load_moonshine
+        from satellite.app.fullmodels import load_moonshine
 
         return load_moonshine(config.stt.moonshine, config.models.dir)
     return SphinxRecognizer(compile_grammar(skills.intents), config.stt)

@@ -13,7 +13,7 @@ from email.message import Message
 from pathlib import Path
 from typing import BinaryIO, Final
 
-from satellite.modelstore.errors import SourceError
+from satellite.models.errors import SourceError
 
 Report = Callable[[int], None]
 """Called with the number of bytes of the file written so far."""

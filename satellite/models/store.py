@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Final
 
 from satellite.errors import ModelError
-from satellite.modelstore import http
-from satellite.modelstore.errors import SourceError
-from satellite.modelstore.manifest import Manifest, ModelFile, ModelSpec, Source
-from satellite.modelstore.packages import PACKAGE_TIMEOUT, PackageCache
-from satellite.modelstore.progress import Progress, ProgressCallback, default_progress
+from satellite.models import http
+from satellite.models.errors import SourceError
+from satellite.models.manifest import Manifest, ModelFile, ModelSpec, Source
+from satellite.models.packages import PACKAGE_TIMEOUT, PackageCache
+from satellite.models.progress import Progress, ProgressCallback, default_progress
 
 log = logging.getLogger(__name__)
 

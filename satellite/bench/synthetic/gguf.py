@@ -4,7 +4,7 @@
 convolutions except at the attention layers; `llama`; any other name gives a file without
 tensors, for error tests) with a byte-level BPE vocabulary and LFM2's chat template. Its
 output is noise. `tensor_table` and `write_gguf` are shared with the LFM2-1.2B builder
-(`satellite.synthetic.lfm2`): tensors are written one at a time, so memory holds at most one.
+(`satellite.bench.synthetic.lfm2`): tensors are written one at a time, so memory holds at most one.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from satellite.synthetic.deps import require
-from satellite.synthetic.vocab import CHAT_TEMPLATE, Vocab, trained
+from satellite.bench.synthetic.deps import require
+from satellite.bench.synthetic.vocab import CHAT_TEMPLATE, Vocab, trained
 
 if TYPE_CHECKING:
     import gguf

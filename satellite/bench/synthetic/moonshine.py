@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from satellite.synthetic.deps import require
-from satellite.synthetic.onnxgraph import init, save
+from satellite.bench.synthetic.deps import require
+from satellite.bench.synthetic.onnxgraph import init, save
 
 if TYPE_CHECKING:
     import onnx

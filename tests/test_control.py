@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from satellite.audio.sinks import NullSink
-from satellite.speaker import Speaker
 from satellite.tts import TtsConfig, open_tts
 from satellite.tts.earcon import EarconConfig
+from satellite.voice.speaker import Speaker
 from tests.live import LiveSatellite, take, write_config
 from tests.mqtt_fixtures import Broker, Subscriber
 from tests.speech import Take

@@ -24,8 +24,8 @@ from satellite.mqtt import (
     Stop,
     Volume,
 )
-from satellite.pipeline import Pipeline
-from satellite.speaker import Speaker
+from satellite.voice.pipeline import Pipeline
+from satellite.voice.speaker import Speaker
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from typing import Any, Final
 
 import numpy as np
 
-from satellite.synthetic.deps import require
-from satellite.synthetic.onnxgraph import init, save, write_json
+from satellite.bench.synthetic.deps import require
+from satellite.bench.synthetic.onnxgraph import init, save, write_json
 
 HOP: Final = 256
 """Audio samples per phoneme id of the synthetic voice."""

@@ -17,9 +17,9 @@ import time
 from collections.abc import Callable
 from typing import Final
 
-from satellite.mqtt.commands import COMMAND_TOPICS, Command, parse_command
 from satellite.mqtt.hermes_in import INBOUND, HermesInbound, HermesRequest
 from satellite.mqtt.payload import InvalidPayload
+from satellite.mqtt.remote_commands import COMMAND_TOPICS, Command, parse_command
 from satellite.mqtt.topics import Topics
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The packages the synthetic-model builders need, imported only when a builder runs.
 
-RANDOM-WEIGHT STAND-INS: see `satellite.synthetic`.
+RANDOM-WEIGHT STAND-INS: see `satellite.bench.synthetic`.
 """
 
 from __future__ import annotations

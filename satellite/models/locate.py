@@ -6,8 +6,8 @@ from importlib import resources
 from pathlib import Path
 
 from satellite.errors import ModelError
-from satellite.modelstore.manifest import Manifest
-from satellite.modelstore.store import ModelStore
+from satellite.models.manifest import Manifest
+from satellite.models.store import ModelStore
 
 
 def packaged_manifest() -> Path:

@@ -1,6 +1,6 @@
 """Small helpers to write ONNX graphs for the synthetic Moonshine and Piper models.
 
-RANDOM-WEIGHT STAND-INS: see `satellite.synthetic`. Import only after `require("onnx")`.
+RANDOM-WEIGHT STAND-INS: see `satellite.bench.synthetic`. Import only after `require("onnx")`.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from typing import Final
 import numpy as np
 
 from satellite.events import Event, NoSpeechEvent, UtteranceEvent, WakeEvent
-from satellite.vad import VAD_FRAME, Segment, Segmenter
-from satellite.wake import FRAME, RATE, WakeDetector
+from satellite.voice.vad import VAD_FRAME, Segment, Segmenter
+from satellite.voice.wake import FRAME, RATE, WakeDetector
 
 HISTORY: Final = 2 * RATE
 SEARCH_FROM: Final = round(0.5 * RATE)

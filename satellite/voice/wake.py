@@ -19,7 +19,7 @@ import numpy as np
 
 from satellite.errors import ModelError
 from satellite.events import WakeEvent
-from satellite.onnx import open_session
+from satellite.models.onnx import open_session
 
 FRAME: Final = 1280
 """Samples per wake frame (80 ms at 16 kHz)."""

@@ -1,1 +1,0 @@
-"""The model manager's implementation; `satellite.models` is its public face."""
