@@ -11,7 +11,7 @@ Schema (every key optional):
     timeouts: listening, thinking, speaking
     stt:     engine (auto|sphinx|moonshine), moonshine: {...}, sphinx settings
     tts:     engine (auto|espeak|piper), piper: {...}, espeak settings
-    llm:     enabled (unset: on in `full`), model, n_ctx, ... (satellite.llm.engine.LlmConfig)
+    llm:     enabled (unset: on in `full`), model, n_ctx, ... (satellite.llm.config.LlmConfig)
 
 The profile only fills in what the file leaves open: `models.profile: full` with
 `tts.engine: espeak` runs Moonshine and the language model but speaks with espeak-ng.
@@ -30,7 +30,7 @@ import yaml
 
 from satellite.configtypes import build, yaml_problem
 from satellite.errors import ConfigError
-from satellite.llm.engine import LlmConfig
+from satellite.llm.config import LlmConfig
 from satellite.mqtt.config import MqttConfig
 from satellite.skills.config import SkillsConfig
 from satellite.stt import SttConfig

@@ -17,7 +17,8 @@ import pytest
 from hassil import Intents
 
 from satellite.errors import ModelError
-from satellite.llm.engine import LlmConfig, LlmEngine
+from satellite.llm.config import LlmConfig
+from satellite.llm.engine import LlmEngine
 from satellite.llm.ggufinfo import read_architecture
 from satellite.llm.prompt import PromptTooLong, group_sentences
 from satellite.llm.schema import (

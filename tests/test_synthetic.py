@@ -18,7 +18,7 @@ from satellite.bench.synthetic.gguf import ModelShape, build_gguf, tensor_table
 from satellite.bench.synthetic.lfm2 import LFM2_1_2B, build_lfm2, parameter_count
 from satellite.bench.synthetic.vocab import SPECIAL_TOKENS, vocabulary
 from satellite.errors import ModelError
-from satellite.llm.engine import LlmConfig
+from satellite.llm.config import LlmConfig
 from satellite.stt.moonshine_config import MoonshineConfig
 from satellite.tts.piper_config import PiperConfig
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Final
 from satellite.errors import ModelError
 
 if TYPE_CHECKING:
-    from satellite.llm.engine import LlmConfig, LlmEngine
+    from satellite.llm.config import LlmConfig
+    from satellite.llm.engine import LlmEngine
     from satellite.stt.moonshine import MoonshineRecognizer
     from satellite.stt.moonshine_config import MoonshineConfig
     from satellite.tts.piper import PiperTts

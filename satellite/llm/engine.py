@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from satellite.errors import ModelError
+from satellite.llm.config import MIN_REPLY, LlmConfig
 from satellite.llm.cpu import cpu_has_amx, model_defaults
 from satellite.llm.ggufinfo import read_architecture
 from satellite.llm.prompt import ChatTemplate, LlmError, Prompt, PromptBuilder
@@ -34,18 +35,12 @@ from satellite.llm.schema import NONE_INTENT, branches, describe_schema, name_gr
 
 log = logging.getLogger(__name__)
 
-MIN_REPLY: Final = 16
-"""Fewest reply tokens a turn may be left with before it is refused."""
 BATCH: Final = 128
 """Tokens evaluated per llama.cpp batch: prompt speed is the same as with 512 here, and
 llama-cpp-python's logits buffer (batch x 65,536 floats) is 100 MB smaller."""
 SAVED_PREFIXES: Final = 4
 """Saved prefix states kept (chat + a few intent schemas)."""
 INSTALL_HINT: Final = "pip install 'satellite[full]' (llama-cpp-python)"
-DEFAULT_SYSTEM: Final = (
-    "You are a voice assistant. Answer in one to three short spoken sentences, "
-    "without lists, markup or emoji."
-)
 INTENT_SYSTEM: Final = (
     "You map a spoken request to one intent of a voice assistant. Reply with JSON only: "
     '{{"intent": NAME, "slots": {{SLOT: VALUE}}}}. Use intent "none" when nothing fits. '
@@ -56,62 +51,6 @@ OPENING: Final = '{"intent": "'
 """How every intent reply starts: given in the prompt, not generated."""
 SLOTS_KEY: Final = '", "slots": '
 NONE_REPLY: Final = '{"intent": "none", "slots": {}}'
-
-
-@dataclass(frozen=True)
-class LlmConfig:
-    """The `llm` section of the configuration."""
-
-    enabled: bool | None = None
-    """Let the language model handle what no sentence template matches: it picks one of the
-    skills' intents, or answers the request itself. Unset: on with `models.profile: full`."""
-    model: str = ""
-    """Path of the GGUF file; empty means the model store's LFM2-1.2B."""
-    architectures: tuple[str, ...] = ("lfm2",)
-    """llama.cpp architectures accepted (the prompts are tuned for LFM2)."""
-    n_ctx: int = 512
-    """Context window in tokens: system prompt + history + request + reply."""
-    threads: int = 2
-    max_tokens: int = 96
-    """Longest reply in tokens."""
-    temperature: float = 0.3
-    top_k: int = 40
-    """Sample among this many likeliest tokens (0: all 65,536, sorted every token: slower)."""
-    top_p: float = 0.9
-    intent_temperature: float = 0.0
-    """Sampling temperature of intent replies; 0 is greedy (the same request, the same intent)."""
-    seed: int = 0
-    use_mmap: bool = False
-    """Off: weights are read into memory once (760 MB RSS for LFM2-1.2B Q4_K_M, against
-    1230 MB with mmap, where file pages and llama.cpp's repacked copy both stay resident)."""
-    repack: bool | None = None
-    """llama.cpp's extra CPU buffer types (repacked weight layouts, AMX). Unset: on, except on
-    CPUs with AMX, whose llama.cpp kernels crash on Q4_K weights (llama.cpp issue 20824)."""
-    history_turns: int = 3
-    """Past exchanges kept in the chat prompt (fewer when they do not fit)."""
-    system_prompt: str = DEFAULT_SYSTEM
-    chat_template: str = ""
-    """Jinja chat template; empty means the one in the GGUF metadata."""
-
-    def __post_init__(self) -> None:
-        if not 128 <= self.n_ctx <= 32768:
-            raise ValueError(f"n_ctx: expected 128..32768 tokens, got {self.n_ctx}")
-        if not 1 <= self.threads <= 64:
-            raise ValueError(f"threads: expected 1..64, got {self.threads}")
-        if not MIN_REPLY <= self.max_tokens < self.n_ctx:
-            raise ValueError(f"max_tokens: expected {MIN_REPLY}..n_ctx-1, got {self.max_tokens}")
-        if not 0.0 <= self.temperature <= 2.0:
-            raise ValueError(f"temperature: expected 0..2, got {self.temperature}")
-        if not 0.0 <= self.intent_temperature <= 2.0:
-            raise ValueError(f"intent_temperature: expected 0..2, got {self.intent_temperature}")
-        if self.top_k < 0:
-            raise ValueError(f"top_k: expected 0 or more, got {self.top_k}")
-        if not 0.0 < self.top_p <= 1.0:
-            raise ValueError(f"top_p: expected more than 0 and at most 1, got {self.top_p}")
-        if not 0 <= self.history_turns <= 20:
-            raise ValueError(f"history_turns: expected 0..20, got {self.history_turns}")
-        if not self.architectures:
-            raise ValueError("architectures: expected at least one name")
 
 
 @dataclass
