@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from satellite.app.loaders import open_tts
 from satellite.audio.sinks import NullSink
-from satellite.tts import TtsConfig, open_tts
+from satellite.tts import TtsConfig
 from satellite.tts.earcon import EarconConfig
 from satellite.voice.speaker import Speaker
 from tests.live import LiveSatellite, take, write_config

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from satellite.app.build import load_assistant
+from satellite.app.loaders import open_tts
 from satellite.audio.sinks import NullSink
 from satellite.config import Config, TimeoutsConfig
 from satellite.errors import ConfigError, ModelError
@@ -29,7 +30,7 @@ from satellite.events import (
 from satellite.llm.schema import NONE_INTENT
 from satellite.skills import SkillsConfig, SkillSet
 from satellite.stt.moonshine import MoonshineRecognizer
-from satellite.tts import TtsConfig, open_tts
+from satellite.tts import TtsConfig
 from satellite.tts.earcon import EarconConfig
 from satellite.tts.piper import PiperTts
 from satellite.voice.assistant import Assistant

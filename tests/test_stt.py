@@ -13,7 +13,7 @@ import yaml
 from hassil import Intents
 
 from satellite.errors import AudioError, ModelError
-from satellite.stt import SttConfig, Transcript, compile_grammar, create_recognizer
+from satellite.stt import SttConfig, Transcript, compile_grammar
 from satellite.stt.grammar import Grammar, GrammarError, default_dictionary
 from satellite.stt.sphinx import SphinxRecognizer
 from tests.speech import Take, require_espeak
@@ -188,7 +188,7 @@ def test_command_set_compiles_and_covers_the_corpus_words() -> None:
 @pytest.fixture(scope="module")
 def recognizer() -> SphinxRecognizer:
     require_espeak()
-    return create_recognizer(compile_grammar(commands()))
+    return SphinxRecognizer(compile_grammar(commands()), SttConfig())
 
 
 def test_empty_silent_and_short_audio_are_rejected_with_a_reason(

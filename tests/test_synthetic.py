@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from satellite.app.fullmodels import load_llm, load_moonshine, open_piper
+from satellite.app.loaders import load_llm, load_moonshine, open_piper
 from satellite.bench.synthetic import build_full_models
 from satellite.bench.synthetic.full import MARKER, MOONSHINE_TEXT, read_marker
 from satellite.bench.synthetic.gguf import ModelShape, build_gguf, tensor_table

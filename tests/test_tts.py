@@ -8,9 +8,10 @@ import subprocess
 import numpy as np
 import pytest
 
+from satellite.app.loaders import open_tts
 from satellite.audio.wavfile import RATE, decode_wav
 from satellite.configtypes import build
-from satellite.tts import TtsConfig, TtsError, open_tts, split_sentences
+from satellite.tts import TtsConfig, TtsError, split_sentences
 from satellite.tts.earcon import EarconConfig, earcon, end_tone, wake_tone
 from satellite.tts.espeak import EspeakTts
 

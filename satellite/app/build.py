@@ -11,17 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from satellite.app.control import Remote
-from satellite.app.loaders import load_pipeline
+from satellite.app.loaders import load_listener, load_llm, load_stt, open_tts
 from satellite.config import Config
 from satellite.events import Event, ReplyEvent
 from satellite.mqtt import MqttPublisher
 from satellite.skills import ActionRunner, Services, SkillSet, TimerManager
 from satellite.skills.timers import Timer
-from satellite.stt.grammar import compile_grammar
-from satellite.stt.sphinx import SphinxRecognizer
-from satellite.voice.assistant import Assistant, Recognizer
+from satellite.voice.assistant import Assistant
 from satellite.voice.pipeline import Bus, Pipeline
 from satellite.voice.speaker import Speaker
+from satellite.voice.state import StateMachine
 
 log = logging.getLogger(__name__)
 
@@ -53,27 +52,19 @@ def load_assistant(config: Config) -> Assistant:
         log.warning("skill problem: %s", problem)
     llm = None
     if config.llm.enabled:
-        from satellite.app.fullmodels import load_llm
         from satellite.llm.fallback import LlmFallback
 
-        llm = LlmFallback(load_llm(config.llm, config.models.dir), skills)
+        engine = load_llm(config.llm, config.models.dir, config.models.manifest)
+        llm = LlmFallback(engine, skills)
     return Assistant(skills, load_stt(config, skills), llm=llm)
-
-
-def load_stt(config: Config, skills: SkillSet) -> Recognizer:
-    """The configured speech-to-text engine (pocketsphinx gets the skills' grammar)."""
-    if config.stt.engine == "moonshine":
-        from satellite.app.fullmodels import load_moonshine
-
-        return load_moonshine(config.stt.moonshine, config.models.dir)
-    return SphinxRecognizer(compile_grammar(skills.intents), config.stt)
 
 
 def build(config: Config, *, live: bool, output: str | None = None) -> Satellite:
     """`live`: act on intents, speak, publish on MQTT, run timers; else only report."""
     bus = Bus()
     assistant = load_assistant(config)
-    satellite = Satellite(config, bus, load_pipeline(config, bus, assistant), assistant)
+    pipeline = Pipeline(load_listener(config), StateMachine(config.timeouts), bus, assistant)
+    satellite = Satellite(config, bus, pipeline, assistant)
     if live:
         _go_live(satellite, output)
     return satellite
@@ -81,11 +72,11 @@ def build(config: Config, *, live: bool, output: str | None = None) -> Satellite
 
 def _go_live(satellite: Satellite, output: str | None) -> None:
     from satellite.audio.sinks import open_sink
-    from satellite.tts import open_tts
 
     config = satellite.config
     sink = open_sink(output if output is not None else config.audio.output)
-    speaker = Speaker(open_tts(config.tts, config.models.dir), sink, config.earcons)
+    tts = open_tts(config.tts, config.models.dir, config.models.manifest)
+    speaker = Speaker(tts, sink, config.earcons)
     satellite.speaker = speaker
     satellite.closers.append(speaker.close)
     remote = Remote(satellite.pipeline, speaker)

@@ -1,23 +1,55 @@
-"""Load the engines a pipeline needs, once, from the config and the model store."""
+"""The one place that turns the configuration into engines, and model names into files.
+
+Every model file is where the manifest (`models/manifest.yaml`) puts it under `models.dir`:
+the wake models through the model store (sizes checked here, at every start; checksums by
+`satellite check`), the `full` profile's engines at their manifest paths unless the config
+names its own (`stt.moonshine.model_dir`, `tts.piper.model`, `llm.model`). A missing file is a
+`ModelError` that says how to get it; a missing package is one that names the `full` extra.
+Heavy engines are imported only when they are loaded.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Final
 
 from satellite.config import Config
+from satellite.errors import ModelError
+from satellite.models.locate import find_manifest, open_store
+from satellite.models.manifest import Manifest
 from satellite.voice.listener import Listener
-from satellite.voice.pipeline import Bus, Pipeline, TurnHandler
-from satellite.voice.state import StateMachine
 from satellite.voice.vad import Segmenter
 from satellite.voice.wake import WakeDetector, WakeModelSpec, load_detector
+
+if TYPE_CHECKING:
+    from satellite.llm.config import LlmConfig
+    from satellite.llm.engine import LlmEngine
+    from satellite.skills import SkillSet
+    from satellite.stt.moonshine import MoonshineRecognizer
+    from satellite.stt.moonshine_config import MoonshineConfig
+    from satellite.tts import TtsConfig, TtsEngine
+    from satellite.tts.piper import PiperTts
+    from satellite.tts.piper_config import PiperConfig
+    from satellite.voice.assistant import Recognizer
+
+PULL_HINT: Final = "run `satellite models pull --profile full`"
+MOONSHINE_MODELS: Final = {"tiny": "moonshine_tiny", "base": "moonshine_base"}
+"""The manifest's model for each `stt.moonshine.model` size."""
+PIPER_MODEL: Final = "piper_lessac_medium"
+"""The manifest's voice, used when `tts.piper.model` is empty."""
+LLM_MODEL: Final = "lfm2_1_2b"
+"""The manifest's language model, used when `llm.model` is empty."""
+
+
+# -- the lite front end: wake word and VAD ----------------------------------------------------
 
 
 def model_path(config: Config, name: str) -> Path:
     """Path of a verified model in the store; a `.onnx` path is taken as it is."""
     if name.endswith(".onnx"):
         return Path(name).expanduser()
-    from satellite.models.locate import open_store
-
     return open_store(config.models.dir, config.models.manifest).path(name)
 
 
@@ -37,5 +69,121 @@ def load_listener(config: Config) -> Listener:
     return Listener(load_wake(config), Segmenter(config.vad))
 
 
-def load_pipeline(config: Config, bus: Bus, handler: TurnHandler | None = None) -> Pipeline:
-    return Pipeline(load_listener(config), StateMachine(config.timeouts), bus, handler)
+# -- where the full profile's files are -------------------------------------------------------
+
+
+def manifest_files(models_dir: str, name: str, manifest: str = "") -> tuple[Path, ...]:
+    """Where the files of model `name` go under `models_dir`, in manifest order."""
+    spec = Manifest.load(find_manifest(models_dir, manifest)).model(name)
+    folder = Path(models_dir).expanduser()
+    return tuple(folder / file.path for file in spec.files)
+
+
+def moonshine_files(config: MoonshineConfig, models_dir: str, manifest: str = "") -> list[Path]:
+    """Encoder, decoder and tokenizer: in `model_dir` when set, else at the manifest's paths."""
+    files = manifest_files(models_dir, MOONSHINE_MODELS[config.model], manifest)
+    if config.model_dir:
+        return [Path(config.model_dir).expanduser() / file.name for file in files]
+    return list(files)
+
+
+def piper_files(config: PiperConfig, models_dir: str, manifest: str = "") -> tuple[Path, Path]:
+    """The voice's ONNX model and its `.onnx.json` config."""
+    if config.model:
+        model = Path(config.model).expanduser()
+    else:
+        model = manifest_files(models_dir, PIPER_MODEL, manifest)[0]
+    voice_config = Path(config.config).expanduser() if config.config else Path(f"{model}.json")
+    return model, voice_config
+
+
+def llm_file(config: LlmConfig, models_dir: str, manifest: str = "") -> Path:
+    if config.model:
+        return Path(config.model).expanduser()
+    return manifest_files(models_dir, LLM_MODEL, manifest)[0]
+
+
+def require_files(what: str, paths: Iterable[Path]) -> None:
+    """ModelError naming the first missing file of `what` and how to get it."""
+    for path in paths:
+        if not path.is_file():
+            raise ModelError(f"{what} not found: {path} ({PULL_HINT})")
+
+
+@dataclass(frozen=True)
+class FullEngines:
+    """The `full` engines a configuration uses (None: that engine is not used)."""
+
+    stt: MoonshineConfig | None = None
+    tts: PiperConfig | None = None
+    llm: LlmConfig | None = None
+
+    @classmethod
+    def of(cls, config: Config) -> FullEngines:
+        return cls(
+            config.stt.moonshine if config.stt.engine == "moonshine" else None,
+            config.tts.piper if config.tts.engine == "piper" else None,
+            config.llm if config.llm.enabled else None,
+        )
+
+
+def missing_files(engines: FullEngines, models_dir: str, manifest: str = "") -> list[str]:
+    """A problem per missing file of the engines given."""
+    wanted: list[tuple[str, Path]] = []
+    if engines.stt is not None:
+        files = moonshine_files(engines.stt, models_dir, manifest)
+        wanted += [("Moonshine model file", path) for path in files]
+    if engines.tts is not None:
+        wanted += [("Piper voice", path) for path in piper_files(engines.tts, models_dir, manifest)]
+    if engines.llm is not None:
+        wanted.append(("language model", llm_file(engines.llm, models_dir, manifest)))
+    missing = [(what, path) for what, path in wanted if not path.is_file()]
+    return [f"{what} not found: {path} ({PULL_HINT})" for what, path in missing]
+
+
+# -- the engines --------------------------------------------------------------------------------
+
+
+def load_stt(config: Config, skills: SkillSet) -> Recognizer:
+    """The configured speech-to-text engine (pocketsphinx gets the skills' grammar)."""
+    if config.stt.engine == "moonshine":
+        return load_moonshine(config.stt.moonshine, config.models.dir, config.models.manifest)
+    from satellite.stt.grammar import compile_grammar
+    from satellite.stt.sphinx import SphinxRecognizer
+
+    return SphinxRecognizer(compile_grammar(skills.intents), config.stt)
+
+
+def load_moonshine(
+    config: MoonshineConfig, models_dir: str, manifest: str = ""
+) -> MoonshineRecognizer:
+    from satellite.stt.moonshine import MoonshineRecognizer
+
+    files = moonshine_files(config, models_dir, manifest)
+    require_files("Moonshine model file", files)
+    return MoonshineRecognizer(files[0].parent, config)
+
+
+def open_tts(config: TtsConfig, models_dir: str = "", manifest: str = "") -> TtsEngine:
+    """The engine `config` names, loaded and checked (a Piper voice: see `piper_files`)."""
+    if config.engine == "piper":
+        return open_piper(config.piper, models_dir, manifest)
+    from satellite.tts.espeak import EspeakTts
+
+    return EspeakTts(voice=config.voice, rate=config.rate, executable=config.executable)
+
+
+def open_piper(config: PiperConfig, models_dir: str, manifest: str = "") -> PiperTts:
+    from satellite.tts.piper import PiperTts
+
+    model, voice_config = piper_files(config, models_dir, manifest)
+    require_files("Piper voice", (model, voice_config))
+    return PiperTts(model, voice_config, config)
+
+
+def load_llm(config: LlmConfig, models_dir: str, manifest: str = "") -> LlmEngine:
+    from satellite.llm.engine import LlmEngine
+
+    path = llm_file(config, models_dir, manifest)
+    require_files("language model", (path,))
+    return LlmEngine(config, path)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from satellite.app.fullmodels import PIPER_VOICE, missing_files
+from satellite.app.loaders import FullEngines, missing_files
 from satellite.bench.corpus import QUESTIONS
 from satellite.config import PROFILE_ENGINES, Config
 from satellite.errors import SatelliteError
@@ -57,11 +57,11 @@ def full_engines(config: Config) -> Config:
 
 def _missing(config: Config) -> dict[str, list[str]]:
     """Stage → the problems of its missing model files (stages with none left out)."""
-    models_dir = config.models.dir
+    folder, manifest = config.models.dir, config.models.manifest
     checks = {
-        "stt": missing_files(config.stt.moonshine, None, None, models_dir),
-        "llm": missing_files(None, None, config.llm, models_dir),
-        "tts": missing_files(None, config.tts.piper, None, models_dir),
+        "stt": missing_files(FullEngines(stt=config.stt.moonshine), folder, manifest),
+        "llm": missing_files(FullEngines(llm=config.llm), folder, manifest),
+        "tts": missing_files(FullEngines(tts=config.tts.piper), folder, manifest),
     }
     return {stage: problems for stage, problems in checks.items() if problems}
 
@@ -110,12 +110,12 @@ def _moonshine(folder: Path) -> Path:
 
 
 def _piper(folder: Path) -> Path:
-    from satellite.bench.synthetic.full import PIPER_SAMPLE_RATE
+    from satellite.bench.synthetic.full import PIPER_SAMPLE_RATE, Layout
     from satellite.bench.synthetic.piper import build_piper_voice
 
-    name = PIPER_VOICE.removesuffix(".onnx")
-    build_piper_voice(folder / "piper", name, sample_rate=PIPER_SAMPLE_RATE)
-    return folder / "piper" / PIPER_VOICE
+    voice = Layout.of(folder).piper[0]
+    build_piper_voice(voice.parent, voice.name.removesuffix(".onnx"), sample_rate=PIPER_SAMPLE_RATE)
+    return voice
 
 
 def _lfm2(folder: Path) -> Path:

@@ -88,10 +88,10 @@ def _schemas(config: Config) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def probe_ours(config: Config, questions: list[str]) -> dict[str, Any]:
     """Our engine, its system prompts' states saved at start-up as in the satellite."""
-    from satellite.app.fullmodels import load_llm
+    from satellite.app.loaders import load_llm
 
     began = time.perf_counter()
-    engine = load_llm(config.llm, config.models.dir)
+    engine = load_llm(config.llm, config.models.dir, config.models.manifest)
     load_ms = _ms(time.perf_counter() - began)
     skills, none_only = _schemas(config)
     for schema in (skills, none_only):
@@ -111,14 +111,14 @@ def probe_reference(config: Config, questions: list[str]) -> dict[str, Any]:
         from llama_cpp import Llama
     except ImportError as err:
         return {"error": f"no llama-cpp-python ({err}): pip install 'satellite[full]'"}
-    from satellite.app.fullmodels import llm_file
+    from satellite.app.loaders import llm_file
     from satellite.llm.cpu import cpu_has_amx, model_defaults
 
     settings = config.llm
     began = time.perf_counter()
     with model_defaults(use_extra_bufts=not cpu_has_amx()):  # as ours: AMX crashes on Q4_K
         llm = Llama(
-            model_path=str(llm_file(settings, config.models.dir)),
+            model_path=str(llm_file(settings, config.models.dir, config.models.manifest)),
             n_ctx=settings.n_ctx,
             n_threads=settings.threads,
             use_mmap=settings.use_mmap,

@@ -72,9 +72,9 @@ def _loaders(config: Config) -> dict[str, Callable[[], object]]:
         made["wake"] = load_wake(config)
 
     def tts() -> None:
-        from satellite.tts import open_tts
+        from satellite.app.loaders import open_tts
 
-        made["tts"] = open_tts(config.tts, config.models.dir)
+        made["tts"] = open_tts(config.tts, config.models.dir, config.models.manifest)
 
     return {
         "wake": wake,
@@ -89,14 +89,15 @@ def _loaders(config: Config) -> dict[str, Callable[[], object]]:
 
 def _full_loaders(config: Config, made: dict[str, Any]) -> dict[str, Callable[[], object]]:
     def moonshine() -> None:
-        from satellite.app.fullmodels import load_moonshine
+        from satellite.app.loaders import load_moonshine
 
-        made["stt"] = load_moonshine(config.stt.moonshine, config.models.dir)
+        models = config.models
+        made["stt"] = load_moonshine(config.stt.moonshine, models.dir, models.manifest)
 
     def llm() -> None:
-        from satellite.app.fullmodels import load_llm
+        from satellite.app.loaders import load_llm
 
-        made["llm"] = load_llm(config.llm, config.models.dir)
+        made["llm"] = load_llm(config.llm, config.models.dir, config.models.manifest)
 
     return {"stt_moonshine": moonshine, "llm": llm}
 

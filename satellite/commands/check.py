@@ -36,14 +36,9 @@ def check_models(config: Config) -> list[str]:
 
 def check_engine_models(config: Config) -> list[str]:
     """The files of the `full` engines the config uses (Moonshine, Piper, the language model)."""
-    from satellite.app.fullmodels import missing_files
+    from satellite.app.loaders import FullEngines, missing_files
 
-    return missing_files(
-        config.stt.moonshine if config.stt.engine == "moonshine" else None,
-        config.tts.piper if config.tts.engine == "piper" else None,
-        config.llm if config.llm.enabled else None,
-        config.models.dir,
-    )
+    return missing_files(FullEngines.of(config), config.models.dir, config.models.manifest)
 
 
 def _check_input(spec: str) -> list[str]:

@@ -15,10 +15,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
+    from satellite.app.loaders import open_tts
     from satellite.audio.sinks import open_sink
-    from satellite.tts import open_tts
 
-    tts = open_tts(config.tts, config.models.dir)
+    tts = open_tts(config.tts, config.models.dir, config.models.manifest)
     with open_sink(args.output if args.output is not None else config.audio.output) as sink:
         for chunk in tts.synthesize(args.text):
             sink.play(chunk)

@@ -9,16 +9,13 @@ what it heard was one of them at all: a `Transcript` is either a sentence of the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 
 from satellite.errors import AudioError
 from satellite.stt.grammar import Grammar, GrammarError, MissingWord, compile_grammar
 from satellite.stt.moonshine_config import MoonshineConfig
-
-if TYPE_CHECKING:
-    from satellite.stt.sphinx import SphinxRecognizer
 
 __all__ = [
     "Grammar",
@@ -28,7 +25,6 @@ __all__ = [
     "SttConfig",
     "Transcript",
     "compile_grammar",
-    "create_recognizer",
 ]
 
 
@@ -108,13 +104,6 @@ class SttConfig:
             raise ValueError(f"min_audio: expected seconds >= 0, got {self.min_audio}")
         if self.silence_dbfs >= 0:
             raise ValueError(f"silence_dbfs: expected a negative level, got {self.silence_dbfs}")
-
-
-def create_recognizer(grammar: Grammar, config: SttConfig | None = None) -> SphinxRecognizer:
-    """The configured engine, loaded once; swap grammars with `set_grammar`."""
-    from satellite.stt.sphinx import SphinxRecognizer
-
-    return SphinxRecognizer(grammar, config or SttConfig())
 
 
 def mono_samples(audio: np.ndarray) -> np.ndarray:

@@ -74,18 +74,6 @@ class TtsEngine(Protocol):
         ...
 
 
-def open_tts(config: TtsConfig, models_dir: str = "") -> TtsEngine:
-    """The engine `config` names, loaded and checked; a Piper voice without a `model` path is
-    looked for at `<models_dir>/piper/` (`satellite.fullmodels`)."""
-    if config.engine == "piper":
-        from satellite.app.fullmodels import open_piper
-
-        return open_piper(config.piper, models_dir)
-    from satellite.tts.espeak import EspeakTts
-
-    return EspeakTts(voice=config.voice, rate=config.rate, executable=config.executable)
-
-
 def split_sentences(text: str) -> list[str]:
     """`text` cut into sentences at . ! ? … and line breaks; abbreviations and initials kept."""
     sentences: list[str] = []

@@ -1,7 +1,8 @@
 """A complete RANDOM-WEIGHT STAND-IN of the `full` profile's models folder, for benchmarks and
 tests only.
 
-`build_full_models(models_dir)` lays out, where `satellite.app.fullmodels` looks for them:
+`build_full_models(models_dir)` lays out, where `satellite.app.loaders` looks for them (at
+the manifest's paths):
 
     moonshine/tiny/{encoder_model.onnx, decoder_model_merged.onnx, tokenizer.json}
     LFM2-1.2B-Q4_K_M.gguf
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from satellite.app.fullmodels import LLM_FILE, MOONSHINE_FILES, PIPER_VOICE
+from satellite.app.loaders import LLM_MODEL, MOONSHINE_MODELS, PIPER_MODEL, manifest_files
 from satellite.bench.synthetic.lfm2 import build_lfm2_1_2b
 from satellite.bench.synthetic.moonshine import TINY_SHAPE, build_moonshine
 from satellite.bench.synthetic.onnxgraph import write_json
@@ -49,28 +50,54 @@ class Part:
     files: tuple[str, ...]
     builder: str
     """Names what builds the files, so a folder built by another builder is rebuilt."""
-    build: Callable[[Path], object]
-    """Builds the files under the given models folder."""
+    build: Callable[[], object]
+    """Builds the files."""
 
 
-def _moonshine(models_dir: Path) -> object:
+@dataclass(frozen=True)
+class Layout:
+    """Where the engines look for each model under the models folder (the manifest's paths)."""
+
+    moonshine: tuple[Path, ...]
+    llm: Path
+    piper: tuple[Path, ...]
+
+    @classmethod
+    def of(cls, models_dir: Path) -> Layout:
+        def files(name: str) -> tuple[Path, ...]:
+            return manifest_files(str(models_dir), name)
+
+        return cls(files(MOONSHINE_MODELS["tiny"]), files(LLM_MODEL)[0], files(PIPER_MODEL))
+
+
+def _moonshine(folder: Path) -> object:
     layers, heads, head_dim = TINY_SHAPE
-    folder = models_dir / "moonshine" / "tiny"
     return build_moonshine(folder, MOONSHINE_TEXT, layers=layers, heads=heads, head_dim=head_dim)
 
 
-def _piper(models_dir: Path) -> object:
-    name = PIPER_VOICE.removesuffix(".onnx")
-    return build_piper_voice(models_dir / "piper", name, sample_rate=PIPER_SAMPLE_RATE)
+def _piper(voice: Path) -> object:
+    name = voice.name.removesuffix(".onnx")
+    return build_piper_voice(voice.parent, name, sample_rate=PIPER_SAMPLE_RATE)
 
 
-def _parts(llm: LlmBuilder, llm_name: str) -> tuple[Part, ...]:
-    moonshine = tuple(f"moonshine/tiny/{name}" for name in MOONSHINE_FILES)
-    piper = (f"piper/{PIPER_VOICE}", f"piper/{PIPER_VOICE}.json")
+def _parts(llm: LlmBuilder, llm_name: str, layout: Layout, models_dir: Path) -> tuple[Part, ...]:
+    def relative(paths: tuple[Path, ...]) -> tuple[str, ...]:
+        return tuple(str(path.relative_to(models_dir)) for path in paths)
+
     return (
-        Part("moonshine", moonshine, "moonshine-tiny", _moonshine),
-        Part("llm", (LLM_FILE,), llm_name, lambda folder: llm(folder / LLM_FILE)),
-        Part("piper", piper, "piper-medium-22050", _piper),
+        Part(
+            "moonshine",
+            relative(layout.moonshine),
+            "moonshine-tiny",
+            lambda: _moonshine(layout.moonshine[0].parent),
+        ),
+        Part("llm", relative((layout.llm,)), llm_name, lambda: llm(layout.llm)),
+        Part(
+            "piper",
+            relative(layout.piper),
+            "piper-medium-22050",
+            lambda: _piper(layout.piper[0]),
+        ),
     )
 
 
@@ -122,17 +149,14 @@ def build_full_models(
     else:
         llm_name = getattr(llm, "__qualname__", type(llm).__qualname__)
     marker = read_marker(models_dir)
-    for part in _parts(llm, llm_name):
+    layout = Layout.of(models_dir)
+    for part in _parts(llm, llm_name, layout, models_dir):
         if _current(part, models_dir, marker):
             continue
         marker.pop(part.name, None)
         write_json(models_dir / MARKER, marker)
-        part.build(models_dir)
+        part.build()
         marker[part.name] = _entry(part, models_dir)
         write_json(models_dir / MARKER, marker)
         _report(progress, part, models_dir)
-    return {
-        "moonshine": models_dir / "moonshine" / "tiny",
-        "llm": models_dir / LLM_FILE,
-        "piper": models_dir / "piper" / PIPER_VOICE,
-    }
+    return {"moonshine": layout.moonshine[0].parent, "llm": layout.llm, "piper": layout.piper[0]}
