@@ -63,12 +63,6 @@ class StateEvent(Event):
 
 
 @dataclass(frozen=True)
-class ErrorEvent(Event):
-    type: ClassVar[str] = "error"
-    message: str
-
-
-@dataclass(frozen=True)
 class TranscriptEvent(Event):
     """What speech-to-text heard in the utterance."""
 

@@ -180,5 +180,5 @@ def test_speaker_reports_synthesis_time() -> None:
     speaker = Speaker(EspeakTts(), sink, EarconConfig(enabled=False))
     timing = speaker.speak_timed("It is ten past four. Turned on the light.")
     assert timing.first_audio is not None and timing.synthesis > 0
-    assert speaker.last_speech == timing and sink.samples_played > 0
+    assert sink.samples_played > 0
     assert isinstance(speaker.speak("Done."), float)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -28,8 +28,6 @@ from typing import Any
 from satellite.bench.machine import peak_rss_mb
 from satellite.config import Config
 from satellite.llm.prompt import group_sentences
-
-Stream = Callable[[str], Iterable[str]]
 
 
 def _ms(seconds: float) -> float:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from satellite.events import (
     Event,
     IntentEvent,
@@ -16,7 +14,6 @@ from satellite.events import (
     UtteranceEvent,
     WakeEvent,
 )
-from satellite.voice.speaker import Speaker
 
 
 @dataclass
@@ -45,16 +42,11 @@ class TurnRecord:
             return self.intent.name
         return "(llm)" if self.reply_source == "llm" else None
 
-    @property
-    def utterance_audio(self) -> np.ndarray | None:
-        return None if self.utterance is None else self.utterance.audio
-
 
 class Recorder:
     """A bus subscriber; `start()` begins a new record."""
 
-    def __init__(self, speaker: Speaker | None) -> None:
-        self.speaker = speaker
+    def __init__(self) -> None:
         self.record = TurnRecord()
 
     def start(self) -> TurnRecord:
@@ -80,13 +72,4 @@ class Recorder:
             r.reply_source = r.reply_source or event.source
         elif isinstance(event, TimingsEvent):
             r.timings = event
-            r.tts_total_ms = self._tts_total(event)
-
-    def _tts_total(self, event: TimingsEvent) -> float | None:
-        """From the event when the turn handler fills it, else from the speaker."""
-        if event.tts_total_ms is not None or event.tts_first_audio_ms is None:
-            return event.tts_total_ms
-        last = self.speaker.last_speech if self.speaker is not None else None
-        if last is None or last.first_audio is None:
-            return None
-        return round(last.synthesis * 1000, 3)
+            r.tts_total_ms = event.tts_total_ms

@@ -66,7 +66,7 @@ def run_pipeline(config: Config, turns: list[Turn], idle: np.ndarray) -> RunResu
         result.build_ms = round((time.perf_counter() - began) * 1000, 1)
         stack.callback(satellite.close)
         probe = _probe(stack, satellite, port, result)
-        recorder = Recorder(satellite.speaker)
+        recorder = Recorder()
         satellite.bus.subscribe(recorder)
         delivery = Delivery(probe, result)
         delivery.check(_idle(satellite, recorder, idle, result), keep=False)

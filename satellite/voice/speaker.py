@@ -1,10 +1,10 @@
 """The satellite's voice: one output, one speech engine, one thing said at a time.
 
 `speak(text)` says a reply and returns when it has been handed to the output (the turn waits for
-it); `speak_timed(text)` does the same and also tells how long synthesis took (`last_speech`
-keeps the figures of the latest speech, for `satellite bench`); `announce(text)` queues speech
-from elsewhere (a timer that ends, an MQTT `say`) for a background thread; `stop()` cuts off
-whatever is playing. Speech of every kind goes through one lock, so two replies never overlap.
+it); `speak_timed(text)` does the same and also tells how long synthesis took; `announce(text)`
+queues speech from elsewhere (a timer that ends, an MQTT `say`) for a background thread;
+`stop()` cuts off whatever is playing. Speech of every kind goes through one lock, so two
+replies never overlap.
 """
 
 from __future__ import annotations
@@ -52,8 +52,6 @@ class Speaker:
         self._stopped = threading.Event()
         self._queue: queue.Queue[Announcement | None] = queue.Queue()
         self._thread: threading.Thread | None = None
-        self.last_speech: SpeechTiming | None = None
-        """Timing of the latest `speak` (a reply or an announcement)."""
 
     def speak(self, text: str) -> float | None:
         """Say `text`; returns seconds from the call to the first audio handed to the output."""
@@ -86,8 +84,7 @@ class Speaker:
             except SatelliteError as err:
                 log.error("cannot speak: %s", err)
                 synthesis = time.monotonic() - start - playing
-            self.last_speech = SpeechTiming(first, synthesis)
-            return self.last_speech
+            return SpeechTiming(first, synthesis)
 
     def _chunks(self, texts: Iterable[str]) -> Iterator[np.ndarray]:
         for text in texts:
