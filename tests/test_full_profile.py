@@ -20,6 +20,7 @@ from satellite.events import IntentEvent, ReplyEvent, TranscriptEvent, Utterance
 from satellite.llm.schema import NONE_INTENT
 from satellite.stt.moonshine import MoonshineRecognizer
 from satellite.voice.assistant import Assistant
+from satellite.voice.pipeline import run_handler
 from satellite.voice.state import StateMachine
 from tests.live import LiveSatellite
 from tests.speech import VOICES, Take, speak
@@ -139,7 +140,7 @@ def turns(assistant: Assistant, texts: tuple[str, ...]) -> Iterator[list]:
         audio = np.concatenate([np.zeros(4000, np.int16), speak(text), np.zeros(4000, np.int16)])
         end = len(audio) / 16000
         utterance = UtteranceEvent(t=end, start=0.0, end=end, reason="silence", audio=audio)
-        yield list(assistant(utterance, machine))
+        yield list(run_handler(assistant, utterance, machine))
 
 
 def test_the_language_model_picks_intents_in_real_turns(full_models: Path, tmp_path: Path) -> None:

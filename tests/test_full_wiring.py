@@ -34,6 +34,7 @@ from satellite.tts import TtsConfig
 from satellite.tts.earcon import EarconConfig
 from satellite.tts.piper import PiperTts
 from satellite.voice.assistant import Assistant
+from satellite.voice.pipeline import run_handler
 from satellite.voice.speaker import Speaker
 from satellite.voice.state import StateMachine
 from tests.full_fixtures import build_gguf, build_moonshine, build_piper_voice
@@ -70,7 +71,7 @@ def utterance(seconds: float = 3.0) -> UtteranceEvent:
 
 
 def run_turn(assistant: Assistant) -> list[Event]:
-    return list(assistant(utterance(), StateMachine(TimeoutsConfig())))
+    return list(run_handler(assistant, utterance(), StateMachine(TimeoutsConfig())))
 
 
 def test_config_selects_the_full_engines() -> None:
@@ -181,11 +182,11 @@ def test_without_matching_intents_the_llm_answers_and_is_spoken(
     models: Path, tmp_path: Path
 ) -> None:
     config = full_config(models, tmp_path, builtins=False)
-    assistant = load_assistant(config)
+    sink = NullSink()
+    speaker = Speaker(open_tts(config.tts, config.models.dir), sink, EarconConfig())
+    assistant = load_assistant(config, speaker=speaker)
     assert assistant.llm is not None
     assert [c.name for c in assistant.llm.choices] == []  # the schema allows only "none"
-    sink = NullSink()
-    assistant.speaker = Speaker(open_tts(config.tts, config.models.dir), sink, EarconConfig())
     events = run_turn(assistant)
     assert not [e for e in events if isinstance(e, IntentEvent)]
     replies = [e for e in events if isinstance(e, ReplyEvent)]

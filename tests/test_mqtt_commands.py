@@ -26,7 +26,7 @@ from satellite.events import (
     UtteranceEvent,
     WakeEvent,
 )
-from satellite.mqtt import MqttConfig, MqttPublisher
+from satellite.mqtt import MqttConfig, MqttPublisher, Reply
 from satellite.mqtt.discovery import ENTITIES
 from satellite.mqtt.hermes_in import INBOUND
 from satellite.mqtt.payload import InvalidPayload
@@ -60,7 +60,8 @@ class Commands:
         self.got: list[Command] = []
         self._cond = threading.Condition()
 
-    def __call__(self, command: Command) -> None:
+    def __call__(self, command: Command, reply: Reply) -> None:
+        """Records `command`; the tests answer with `publish_result` themselves."""
         with self._cond:
             self.got.append(command)
             self._cond.notify_all()

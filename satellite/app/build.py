@@ -1,19 +1,25 @@
-"""Build a whole satellite from the config: every engine loaded once, every part wired.
+"""Build a whole satellite from the config: every engine loaded once, every part wired through
+its constructor, in the order they need each other.
 
-`replay` builds one that neither acts nor speaks nor connects; `run` builds the real thing.
+`replay` builds one that neither acts nor speaks nor connects; `run` builds the real thing:
+
+    listener, speaker ─► announcer ─► control ─► MQTT publisher ─► services ─► action runner
+    timers ─► announcer                                            ▲ timers
+    assistant (skills, STT, LLM, runner, speaker) ─► pipeline (listener, assistant, earcons)
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
-from satellite.app.control import Remote
+from satellite.app.control import Announcer, Control
+from satellite.app.daemon import Tasks
 from satellite.app.loaders import load_listener, load_llm, load_stt, open_tts
 from satellite.config import Config
-from satellite.events import Event, ReplyEvent
 from satellite.mqtt import MqttPublisher
 from satellite.skills import ActionRunner, Services, SkillSet, TimerManager
 from satellite.skills.timers import Timer
@@ -25,28 +31,28 @@ from satellite.voice.state import StateMachine
 log = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Satellite:
     config: Config
     bus: Bus
     pipeline: Pipeline
     assistant: Assistant
+    tasks: Tasks
+    """Work for the processing thread (MQTT commands); the daemon runs it."""
     publisher: MqttPublisher | None = None
-    speaker: Speaker | None = None
-    timers: TimerManager | None = None
-    remote: Remote | None = None
-    """Carries out MQTT commands; `remote.submit` is set by the daemon."""
-    closers: list[Callable[[], None]] = field(default_factory=list)
+    """The MQTT connection of a live satellite with `mqtt.enabled`."""
+    resources: ExitStack | None = None
+    """What `close()` stops: the publisher, the timers, the speaker (last started, first)."""
 
     def close(self) -> None:
-        for close in reversed(self.closers):
-            try:
-                close()
-            except Exception:
-                log.exception("error while shutting down")
+        if self.resources is not None:
+            self.resources.close()
 
 
-def load_assistant(config: Config) -> Assistant:
+def load_assistant(
+    config: Config, runner: ActionRunner | None = None, speaker: Speaker | None = None
+) -> Assistant:
+    """The skills, speech-to-text and (`llm.enabled`) the language model, loaded once."""
     skills = SkillSet(config.skills)
     for problem in skills.problems:
         log.warning("skill problem: %s", problem)
@@ -56,75 +62,83 @@ def load_assistant(config: Config) -> Assistant:
 
         engine = load_llm(config.llm, config.models.dir, config.models.manifest)
         llm = LlmFallback(engine, skills)
-    return Assistant(skills, load_stt(config, skills), llm=llm)
+    return Assistant(skills, load_stt(config, skills), runner, speaker, llm)
 
 
 def build(config: Config, *, live: bool, output: str | None = None) -> Satellite:
     """`live`: act on intents, speak, publish on MQTT, run timers; else only report."""
+    if live:
+        return _live(config, output)
     bus = Bus()
     assistant = load_assistant(config)
     pipeline = Pipeline(load_listener(config), StateMachine(config.timeouts), bus, assistant)
-    satellite = Satellite(config, bus, pipeline, assistant)
-    if live:
-        _go_live(satellite, output)
-    return satellite
+    return Satellite(config, bus, pipeline, assistant, Tasks())
 
 
-def _go_live(satellite: Satellite, output: str | None) -> None:
+def _live(config: Config, output: str | None) -> Satellite:
+    resources = ExitStack()
+    try:
+        return _wire(config, output, resources)
+    except BaseException:
+        resources.close()  # stop what was started before the failure
+        raise
+
+
+def _wire(config: Config, output: str | None, resources: ExitStack) -> Satellite:
     from satellite.audio.sinks import open_sink
 
-    config = satellite.config
+    bus, tasks = Bus(), Tasks()
+    listener = load_listener(config)
     sink = open_sink(output if output is not None else config.audio.output)
     tts = open_tts(config.tts, config.models.dir, config.models.manifest)
     speaker = Speaker(tts, sink, config.earcons)
-    satellite.speaker = speaker
-    satellite.closers.append(speaker.close)
-    remote = Remote(satellite.pipeline, speaker)
-    satellite.remote = remote
-    if config.mqtt.enabled:
-        publisher = MqttPublisher(config.mqtt, config.site_id, on_command=remote)
-        remote.publisher = publisher
-        satellite.publisher = publisher
-        satellite.bus.subscribe(publisher.publish_event)
-        publisher.start()
-        satellite.closers.append(publisher.stop)
-    timers = TimerManager(Path(config.skills.timers_file), _timer_done(satellite))
-    satellite.timers = timers
-    satellite.closers.append(timers.close)
+    resources.callback(_logged(speaker.close))
+    announcer = Announcer(bus, speaker, clock=lambda: listener.now)
+    control = Control(speaker, announcer, tasks.submit, sink.set_volume)
+    publisher = _publisher(config, control, bus, resources)
+    timers = TimerManager(Path(config.skills.timers_file), _timer_done(announcer))
+    resources.callback(_logged(timers.close))
     services = Services(
         config=config.skills,
-        publisher=satellite.publisher,
+        publisher=publisher,
         timers=timers,
         set_volume=sink.set_volume,
         site_id=config.site_id,
     )
-    satellite.assistant.runner = ActionRunner(services)
-    satellite.assistant.speaker = speaker
-    satellite.bus.subscribe(_earcons(speaker))
+    assistant = load_assistant(config, ActionRunner(services), speaker)
+    pipeline = Pipeline(
+        listener, StateMachine(config.timeouts), bus, assistant, chime=speaker.chime
+    )
+    if publisher is not None:
+        publisher.start()  # commands are taken once everything they need is loaded
+    return Satellite(config, bus, pipeline, assistant, tasks, publisher, resources)
 
 
-def _timer_done(satellite: Satellite) -> Callable[[Timer], None]:
+def _publisher(
+    config: Config, control: Control, bus: Bus, resources: ExitStack
+) -> MqttPublisher | None:
+    if not config.mqtt.enabled:
+        return None
+    publisher = MqttPublisher(config.mqtt, config.site_id, on_command=control)
+    bus.subscribe(publisher.publish_event)
+    resources.callback(_logged(publisher.stop))
+    return publisher
+
+
+def _timer_done(announce: Announcer) -> Callable[[Timer], None]:
     def done(timer: Timer) -> None:
-        text = timer.announcement
-        satellite.bus.publish(
-            ReplyEvent(
-                t=satellite.pipeline.listener.now,
-                text=text,
-                source="timer",
-                intent="HassStartTimer",
-            )
-        )
-        if satellite.speaker is not None:
-            satellite.speaker.announce(text)
+        announce(timer.announcement, "timer", intent="HassStartTimer")
 
     return done
 
 
-def _earcons(speaker: Speaker) -> Callable[[Event], None]:
-    def on_event(event: Event) -> None:
-        if event.type == "wake":
-            speaker.chime("wake")
-        elif event.type == "no_speech":
-            speaker.chime("end")
+def _logged(close: Callable[[], object]) -> Callable[[], None]:
+    """`close`, with a failure logged rather than raised (the others still run)."""
 
-    return on_event
+    def run() -> None:
+        try:
+            close()
+        except Exception:
+            log.exception("error while shutting down")
+
+    return run

@@ -1,87 +1,102 @@
-"""Commands from MQTT (own topics and Hermes) carried out by the satellite.
+"""What happens outside a turn: MQTT commands carried out, and announcements.
 
-`Remote.__call__` runs on the MQTT command thread: what must act at once (stop speech, volume)
+`Control.__call__` runs on the MQTT command thread: what must act at once (stop speech, volume)
 acts there; what touches the pipeline is handed to the processing thread with `submit`, and
 speech goes to the speaker's queue (behind anything being said). Every command gets exactly one
-result; a `Say` gets it when the text has been spoken.
+answer through its `reply`; a `Say` gets it when the text has been spoken.
+
+`Announcer` is speech from outside a turn (a `say`, a timer that ends): reported on the bus as a
+reply, then queued for the speaker.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from satellite.app.daemon import PipelineTask
 from satellite.events import ReplyEvent
 from satellite.mqtt import (
     Command,
     ContinueSession,
     EndSession,
     Listen,
-    MqttPublisher,
     Mute,
+    Reply,
     Say,
     Stop,
     Volume,
 )
-from satellite.voice.pipeline import Pipeline
+from satellite.voice.pipeline import Bus, Pipeline
 from satellite.voice.speaker import Speaker
 
 log = logging.getLogger(__name__)
 
-Task = Callable[[], None]
 
-
-def _run_now(task: Task) -> None:
-    task()
-
-
-@dataclass
-class Remote:
-    pipeline: Pipeline
+@dataclass(frozen=True)
+class Announcer:
+    bus: Bus
     speaker: Speaker
-    publisher: MqttPublisher | None = None
-    submit: Callable[[Task], None] = field(default=_run_now)
-    """Runs a task on the processing thread; the daemon sets it."""
+    clock: Callable[[], float]
+    """Seconds into the audio stream, the time of the reply event."""
 
-    def __call__(self, command: Command) -> None:
+    def __call__(
+        self,
+        text: str,
+        source: str,
+        *,
+        intent: str = "",
+        done: Callable[[], None] | None = None,
+        volume: int | None = None,
+    ) -> None:
+        """Publish `text` as a reply from `source`, then say it (`done` runs after)."""
+        self.bus.publish(ReplyEvent(t=self.clock(), text=text, source=source, intent=intent))
+        self.speaker.announce(text, done, volume)
+
+
+@dataclass(frozen=True)
+class Control:
+    speaker: Speaker
+    announce: Announcer
+    submit: Callable[[PipelineTask], None]
+    """Runs a task on the processing thread (`Tasks.submit`)."""
+    set_volume: Callable[[int], None]
+
+    def __call__(self, command: Command, reply: Reply) -> None:
         log.info("command %s", command)
         if isinstance(command, Stop):
             self.speaker.stop()
-            self.submit(self.pipeline.stop_turn)
-            self._result(command, True)
+            self.submit(Pipeline.stop_turn)
+            reply(True)
         elif isinstance(command, Volume):
-            self.speaker.sink.set_volume(command.level)
-            self._result(command, True)
+            self.set_volume(command.level)
+            reply(True)
         elif isinstance(command, Mute):
-            self.submit(lambda: self.pipeline.set_muted(command.on))
-            self._result(command, True)
+            muted = command.on
+            self.submit(lambda pipeline: pipeline.set_muted(muted))
+            reply(True)
         elif isinstance(command, Say):
-            self._say(command, command.text, command.volume)
+            self._say(command.text, command.volume, reply)
         elif isinstance(command, Listen | ContinueSession):
-            self._listen(command)
+            self._listen(command.text, reply)
         elif isinstance(command, EndSession):
-            self._say(command, command.text or "", None)
+            self._say(command.text or "", None, reply)
         else:
-            self._result(command, False, f"unknown command {type(command).__name__}")
+            reply(False, f"unknown command {type(command).__name__}")
 
-    def _say(self, command: Command, text: str, volume: int | None) -> None:
+    def _say(self, text: str, volume: int | None, reply: Reply) -> None:
         if not text:
-            self._result(command, True)
+            reply(True)
             return
-        self.pipeline.bus.publish(ReplyEvent(t=self.pipeline.listener.now, text=text, source="say"))
-        self.speaker.announce(text, lambda: self._result(command, True), volume)
+        self.announce(text, "say", done=lambda: reply(True), volume=volume)
 
-    def _listen(self, command: Listen | ContinueSession) -> None:
+    def _listen(self, text: str | None, reply: Reply) -> None:
         def listen() -> None:
-            self.submit(self.pipeline.listen)
-            self._result(command, True)
+            self.submit(Pipeline.listen)
+            reply(True)
 
-        if command.text:
-            self.speaker.announce(command.text, listen)
+        if text:
+            self.speaker.announce(text, listen)
         else:
             listen()
-
-    def _result(self, command: Command, ok: bool, detail: str = "") -> None:
-        if self.publisher is not None:
-            self.publisher.publish_result(command, ok, detail)

@@ -2,7 +2,8 @@
 
 The capture thread only reads the device and queues 80 ms frames, so it never drops audio. The
 processing thread runs wake, VAD and each turn; audio that arrives during a turn waits in the
-queue (bounded) and is caught up afterwards at many times real time.
+queue (bounded) and is caught up afterwards at many times real time. Other threads (MQTT
+commands, SIGHUP) hand work to the processing thread through `Tasks`: it runs between frames.
 """
 
 from __future__ import annotations
@@ -25,29 +26,54 @@ log = logging.getLogger(__name__)
 QUEUE_SECONDS = 60
 """Audio kept while the processing thread is busy; older frames are dropped beyond this."""
 
+PipelineTask = Callable[[Pipeline], None]
+"""Work on the pipeline, e.g. `Pipeline.listen`."""
+
+
+class Tasks:
+    """Work for the processing thread, handed over from any thread."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[PipelineTask] = queue.Queue()
+
+    def submit(self, task: PipelineTask) -> None:
+        """Run `task(pipeline)` on the processing thread, between two frames."""
+        self._queue.put(task)
+
+    def run_pending(self, pipeline: Pipeline) -> None:
+        while not self._queue.empty():
+            task = self._queue.get_nowait()
+            try:
+                task(pipeline)
+            except Exception:
+                log.exception("command failed")
+
 
 class Daemon:
-    def __init__(self, pipeline: Pipeline, source: AudioSource) -> None:
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        source: AudioSource,
+        tasks: Tasks,
+        on_reload: Callable[[], None],
+    ) -> None:
         self.pipeline = pipeline
         self.source = source
+        self.tasks = tasks
+        self.on_reload = on_reload
+        """Run on SIGHUP, on the processing thread (the skills are reloaded there)."""
         self.frames: queue.Queue[np.ndarray | None] = queue.Queue(QUEUE_SECONDS * RATE // FRAME)
-        self.tasks: queue.Queue[Callable[[], None]] = queue.Queue()
         self.stopping = threading.Event()
-        self.on_reload: Callable[[], None] | None = None
 
     def stop(self) -> None:
         self.stopping.set()
-
-    def submit(self, task: Callable[[], None]) -> None:
-        """Run `task` on the processing thread, between two frames (from any thread)."""
-        self.tasks.put(task)
 
     def run(self) -> None:
         """Run until `stop()` or the end of the input."""
         capture = threading.Thread(target=self._capture, name="capture", daemon=True)
         capture.start()
         while not self.stopping.is_set():
-            self._run_tasks()
+            self.tasks.run_pending(self.pipeline)
             try:
                 frame = self.frames.get(timeout=0.1)
             except queue.Empty:
@@ -64,14 +90,6 @@ class Daemon:
             self.pipeline.feed(frame)
         except Exception:  # keep listening whatever one frame did
             log.exception("processing failed; continuing")
-
-    def _run_tasks(self) -> None:
-        while not self.tasks.empty():
-            task = self.tasks.get_nowait()
-            try:
-                task()
-            except Exception:
-                log.exception("command failed")
 
     def _capture(self) -> None:
         try:
@@ -101,8 +119,8 @@ class Daemon:
             self.stop()
 
         def on_hup(_signum: int, _frame: FrameType | None) -> None:
-            if self.on_reload is not None:  # not here: the handler may interrupt a turn
-                self.submit(self.on_reload)
+            reload = self.on_reload  # not here: the handler may interrupt a turn
+            self.tasks.submit(lambda _pipeline: reload())
 
         signal.signal(signal.SIGTERM, on_stop)
         signal.signal(signal.SIGINT, on_stop)

@@ -129,10 +129,10 @@ def _feed(satellite: Satellite, audio: np.ndarray, result: RunResult) -> None:
     """Feed 80 ms frames; a frame fed while idle times the wake stage."""
     pipeline = satellite.pipeline
     for frame in frames(audio):
-        idle = pipeline.machine.state is State.IDLE
+        idle = pipeline.state is State.IDLE
         began = time.perf_counter()
         pipeline.feed(frame)
-        if idle and pipeline.machine.state is State.IDLE and len(frame) == 1280:
+        if idle and pipeline.state is State.IDLE and len(frame) == 1280:
             result.wake_frame_ms.append((time.perf_counter() - began) * 1000)
 
 

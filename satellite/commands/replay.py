@@ -31,10 +31,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 class Printer:
     """Prints events of the current file, as JSON lines or as text."""
 
-    def __init__(self, out: TextIO, jsonl: bool) -> None:
+    def __init__(self, out: TextIO, jsonl: bool, file: str = "") -> None:
         self.out = out
         self.jsonl = jsonl
-        self.file = ""
+        self.file = file
+        """The source being read (`replay` moves it on from file to file)."""
 
     def __call__(self, event: Event) -> None:
         if event.type in HIDDEN:

@@ -37,13 +37,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
         try:
             satellite.bus.subscribe(_log_event)
             if args.jsonl:
-                printer = Printer(sys.stdout, jsonl=True)
-                printer.file = source.name
-                satellite.bus.subscribe(printer)
-            daemon = Daemon(satellite.pipeline, source)
-            daemon.on_reload = satellite.assistant.reload
-            if satellite.remote is not None:
-                satellite.remote.submit = daemon.submit
+                satellite.bus.subscribe(Printer(sys.stdout, jsonl=True, file=source.name))
+            daemon = Daemon(
+                satellite.pipeline, source, satellite.tasks, satellite.assistant.reload
+            )
             daemon.install_signals()
             log.info("listening on %s", source.name)
             daemon.run()

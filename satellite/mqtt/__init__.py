@@ -6,7 +6,7 @@ Topics and payloads are described in docs/MQTT.md.
 
 from satellite.mqtt.check import check_broker
 from satellite.mqtt.config import MqttConfig, MqttError
-from satellite.mqtt.publisher import InboundMessage, MqttPublisher
+from satellite.mqtt.publisher import MqttPublisher
 from satellite.mqtt.remote_commands import (
     Command,
     ContinueSession,
@@ -17,19 +17,21 @@ from satellite.mqtt.remote_commands import (
     Stop,
     Volume,
 )
+from satellite.mqtt.routing import CommandHandler, Reply
 from satellite.mqtt.topics import EVENT_TOPICS
 
 __all__ = [
     "EVENT_TOPICS",
     "Command",
+    "CommandHandler",
     "ContinueSession",
     "EndSession",
-    "InboundMessage",
     "Listen",
     "MqttConfig",
     "MqttError",
     "MqttPublisher",
     "Mute",
+    "Reply",
     "Say",
     "Stop",
     "Volume",

@@ -92,7 +92,6 @@ class Outbox:
                 self._due[message.topic] = None
             self._cond.notify_all()
 
-    put_state = put_retained
 
     def reannounce(self) -> None:
         """Send every retained message again (first, once connected)."""

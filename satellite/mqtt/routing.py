@@ -1,26 +1,41 @@
-"""From an inbound MQTT message to a command handed to the satellite, off paho's thread.
+"""Our topics and Hermes both ways: events and results out as messages, messages in as commands.
 
-`Inbound.handle()` runs on paho's network thread and must stay cheap whatever arrives: it
-checks and parses the message, logs a bad one (with its topic; a flood of them is summarised,
-not logged one by one) and ignores it, and queues a good command for `CommandWorker`, which
-calls the satellite's handler in arrival order on its own thread. The queue is bounded: when the
-handler cannot keep up, new commands are dropped with a warning.
+Out: `Messages` encodes an event (on our topic and, with Hermes, on Hermes's) and a command's
+result. In: `Inbound.handle()` runs on paho's network thread and must stay cheap whatever
+arrives: it checks and parses the message, logs a bad one (with its topic; a flood of them is
+summarised, not logged one by one) and ignores it, and queues a good command for
+`CommandWorker`, which calls the satellite's handler in arrival order on its own thread, with a
+`reply` that answers it on the `result` topic. The queue is bounded: when the handler cannot
+keep up, new commands are dropped with a warning.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Final
+from typing import Final, Protocol
 
+from satellite.events import Event
 from satellite.mqtt.hermes_in import INBOUND, HermesInbound, HermesRequest
+from satellite.mqtt.hermes_out import HermesTranslator, Message
 from satellite.mqtt.payload import InvalidPayload
 from satellite.mqtt.remote_commands import COMMAND_TOPICS, Command, parse_command
-from satellite.mqtt.topics import Topics
+from satellite.mqtt.topics import (
+    RESULT,
+    STATE,
+    Outgoing,
+    Topics,
+    encode,
+    event_messages,
+    new_event_id,
+    now_iso,
+    state_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +68,28 @@ class ProblemLog:
         log.warning("MQTT: ignored a message on %s: %s%s", topic, problem, more)
 
 
-CommandHandler = Callable[[Command], None]
+class Reply(Protocol):
+    """Answers one command: `ok`, and why not."""
+
+    def __call__(self, ok: bool, detail: str = "") -> None: ...
+
+
+CommandHandler = Callable[[Command, Reply], None]
+"""The satellite's side: carries out a command and answers it, once, through `reply`."""
 BeforeHook = Callable[[Command, str | None], None]
+Answer = Callable[[Command, bool, str], None]
 
 
 class CommandWorker:
-    """Calls `handler(command)` for each submitted command, in order, on one thread."""
+    """Calls `handler(command, reply)` for each submitted command, in order, on one thread;
+    `reply(ok, detail)` calls `answer(command, ok, detail)`."""
 
-    def __init__(self, handler: CommandHandler, before: BeforeHook, problems: ProblemLog) -> None:
+    def __init__(
+        self, handler: CommandHandler, before: BeforeHook, answer: Answer, problems: ProblemLog
+    ) -> None:
         self.handler = handler
         self.before = before
+        self.answer = answer
         self.problems = problems
         self._queue: queue.Queue[tuple[Command, str | None] | None] = queue.Queue(COMMAND_QUEUE)
         self._thread: threading.Thread | None = None
@@ -83,9 +110,15 @@ class CommandWorker:
             command, custom_data = item
             try:
                 self.before(command, custom_data)
-                self.handler(command)
+                self.handler(command, self._reply(command))
             except Exception:
                 log.exception("MQTT: the handler of command %s failed", command)
+
+    def _reply(self, command: Command) -> Reply:
+        def reply(ok: bool, detail: str = "") -> None:
+            self.answer(command, ok, detail)
+
+        return reply
 
     def stop(self, timeout: float) -> None:
         thread, self._thread = self._thread, None
@@ -149,3 +182,51 @@ class Inbound:
             log.debug("MQTT: %s is for another site or session", topic)
             return
         self.worker.submit(request.command, topic, request.custom_data)
+
+
+def encode_hermes(messages: list[Message]) -> tuple[Outgoing, ...]:
+    return tuple(
+        Outgoing(topic, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+        for topic, data in messages
+    )
+
+
+class Messages:
+    """Events and results as the messages that publish them: ours and, with Hermes, its own."""
+
+    def __init__(self, topics: Topics, hermes: HermesTranslator | None) -> None:
+        self.topics = topics
+        self.hermes = hermes
+
+    def event(self, event: Event) -> tuple[tuple[Outgoing, ...], Outgoing | None]:
+        """The messages of `event`, and the retained `state` message when it is a state change;
+        TypeError or ValueError when it cannot be encoded."""
+        event_id = new_event_id()
+        hermes = encode_hermes(self.hermes.event(event, event_id)) if self.hermes else ()
+        if event.type == STATE:
+            return hermes, state_message(self.topics, event.to_dict(), now_iso())
+        return event_messages(event, self.topics, now_iso(), event_id) + hermes, None
+
+    def state(self, state: str) -> Outgoing:
+        return state_message(self.topics, {"type": STATE, "state": state}, now_iso())
+
+    def result(self, command: Command, ok: bool, detail: str) -> tuple[Outgoing, ...]:
+        """The `result` message (and Hermes: sayFinished, sessionEnded)."""
+        event_id = new_event_id()
+        data = {
+            "type": RESULT,
+            "command": command.name,
+            "ok": ok,
+            "detail": detail,
+            "request_id": command.request_id,
+            "origin": command.origin,
+        }
+        payload = encode(data, self.topics.site_id, now_iso(), event_id)
+        messages: tuple[Outgoing, ...] = (Outgoing(self.topics(RESULT), payload),)
+        if self.hermes is not None:
+            messages += encode_hermes(self.hermes.result(command, ok, event_id))
+        return messages
+
+    def command(self, command: Command, custom_data: str | None) -> tuple[Outgoing, ...]:
+        """What Hermes says when `command` is handed over (sessions it starts or continues)."""
+        return encode_hermes(self.hermes.command(command, custom_data)) if self.hermes else ()

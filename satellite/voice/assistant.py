@@ -1,7 +1,9 @@
 """What the satellite does with an utterance: speech-to-text → skills → action → spoken reply.
 
 Each step is an event, yielded as soon as it is known so that the pipeline publishes it at once
-(the intent goes out before the action runs and before anything is spoken).
+(the intent goes out before the action runs and before anything is spoken). The assistant never
+touches the state machine: it yields `Speaking` before it speaks and `Spoken` after, and the
+pipeline moves the state and plays the earcon.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import numpy as np
 
 from satellite.errors import SatelliteError
 from satellite.events import (
-    Event,
     IntentEvent,
     NotRecognizedEvent,
     ReplyEvent,
@@ -27,8 +28,8 @@ from satellite.events import (
 from satellite.llm.fallback import LlmFallback, LlmTiming
 from satellite.skills import ActionRunner, Match, SkillSet
 from satellite.stt import Grammar, Transcript
+from satellite.voice.pipeline import Speaking, Spoken, TurnStep
 from satellite.voice.speaker import Speaker, SpeechTiming
-from satellite.voice.state import State, StateMachine
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,32 @@ class _Turn:
     llm_answers: bool = False
     """The language model chose no intent: it answers the request itself."""
     llm: LlmTiming = field(default_factory=LlmTiming)
+    stt_ms: float = 0.0
+    nlu_ms: float = 0.0
+    action_ms: float = 0.0
+    intent_ms: float | None = None
+
+    def timings(
+        self, utterance: UtteranceEvent, timing: SpeechTiming | None, speech_began: float
+    ) -> TimingsEvent:
+        """The turn's figures; `speech_began`: seconds from the start of the turn to speech."""
+        first = timing.first_audio if timing else None
+        return TimingsEvent(
+            t=utterance.t,
+            vad_tail_ms=_ms(utterance.t - utterance.end),
+            stt_ms=self.stt_ms,
+            nlu_ms=self.nlu_ms,
+            action_ms=self.action_ms,
+            tts_first_audio_ms=None if first is None else _ms(first),
+            intent_ms=self.intent_ms,
+            first_audio_ms=None if first is None else _ms(speech_began + first),
+            tts_total_ms=None if timing is None else _ms(timing.synthesis),
+            llm_first_token_ms=self.llm.first_token_ms(),
+            llm_total_ms=self.llm.total_ms(),
+        )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Assistant:
     """The turn handler. Without a runner it does not act (replay); without a speaker it is mute."""
 
@@ -84,22 +108,20 @@ class Assistant:
             log.warning("skill problem: %s", problem)
         log.info("reloaded %d skills", len(self.skills.skills))
 
-    def __call__(self, utterance: UtteranceEvent, machine: StateMachine) -> Iterator[Event]:
+    def __call__(self, utterance: UtteranceEvent) -> Iterator[TurnStep]:
         t, start = utterance.t, time.monotonic()
-        clock = Stopwatch(start)
+        clock, turn = Stopwatch(start), _Turn()
         transcript = self.stt.transcribe(utterance.audio)
-        stt_ms = clock.lap()
+        turn.stt_ms = clock.lap()
         heard = "" if transcript.rejected else transcript.text
         if heard:
             yield TranscriptEvent(t=t, text=heard, confidence=transcript.confidence)
         else:
             yield NotRecognizedEvent(t=t, text=transcript.text, reason=transcript.reason)
-        turn = _Turn()
         match = self._understand(heard, turn)
         if heard and match is None and not turn.llm_answers:
             yield NotRecognizedEvent(t=t, text=heard, reason="no intent matches")
-        nlu_ms = clock.lap()
-        intent_ms = None
+        turn.nlu_ms = clock.lap()
         reply, source = SORRY, "error"
         if match is not None:
             yield IntentEvent(
@@ -110,33 +132,20 @@ class Assistant:
                 skill=match.skill,
                 source=turn.intent_source,
             )
-            intent_ms = _ms(time.monotonic() - start)
+            turn.intent_ms = _ms(time.monotonic() - start)
             clock.lap()
             reply, source = self._act(match)
-        action_ms = clock.lap()
+        turn.action_ms = clock.lap()
         began = time.monotonic()
         if turn.llm_answers:
-            timing = yield from self._answer(heard, machine, t, turn)
+            timing = yield from self._answer(heard, t, turn)
         else:
             if reply:
                 yield ReplyEvent(
                     t=t, text=reply, source=source, intent=match.intent if match else ""
                 )
-            timing = yield from self._say(reply, machine, t)
-        first = timing.first_audio if timing else None
-        yield TimingsEvent(
-            t=t,
-            vad_tail_ms=_ms(utterance.t - utterance.end),
-            stt_ms=stt_ms,
-            nlu_ms=nlu_ms,
-            action_ms=action_ms,
-            tts_first_audio_ms=None if first is None else _ms(first),
-            intent_ms=intent_ms,
-            first_audio_ms=None if first is None else _ms(began + first - start),
-            tts_total_ms=None if timing is None else _ms(timing.synthesis),
-            llm_first_token_ms=turn.llm.first_token_ms(),
-            llm_total_ms=turn.llm.total_ms(),
-        )
+            timing = yield from self._say(reply, t)
+        yield turn.timings(utterance, timing, began - start)
 
     def _understand(self, text: str, turn: _Turn) -> Match | None:
         """The templates' match for `text`, else the language model's choice of intent (None
@@ -158,8 +167,8 @@ class Assistant:
         return match
 
     def _answer(
-        self, text: str, machine: StateMachine, t: float, turn: _Turn
-    ) -> Generator[Event, None, SpeechTiming | None]:
+        self, text: str, t: float, turn: _Turn
+    ) -> Generator[TurnStep, None, SpeechTiming | None]:
         """The language model's own reply, each sentence spoken as soon as it is written."""
         said: list[str] = []
         sentences = self._sentences(text, turn, said)
@@ -168,11 +177,9 @@ class Assistant:
             for _sentence in sentences:  # replay: the reply is reported, not spoken
                 pass
         else:
-            event = machine.enter(State.SPEAKING, t)
-            if event is not None:
-                yield event
+            yield Speaking(t)
             timing = self.speaker.speak_sentences(sentences)
-            self.speaker.chime("end")
+            yield Spoken(t)
         yield ReplyEvent(t=t, text=" ".join(said), source="llm")
         return timing
 
@@ -195,19 +202,15 @@ class Assistant:
             log.warning("action of %s failed: %s", match.intent, result.error)
         return result.speech, "skill" if result.ok else "error"
 
-    def _say(
-        self, text: str, machine: StateMachine, t: float
-    ) -> Generator[Event, None, SpeechTiming | None]:
+    def _say(self, text: str, t: float) -> Generator[TurnStep, None, SpeechTiming | None]:
         """Speak `text` (state `speaking` meanwhile); None when there is no speaker."""
         if self.speaker is None:
             return None
         timing = SpeechTiming(first_audio=None, synthesis=0.0)
         if text:
-            event = machine.enter(State.SPEAKING, t)
-            if event is not None:
-                yield event
+            yield Speaking(t)
             timing = self.speaker.speak_timed(text)
-        self.speaker.chime("end")
+        yield Spoken(t)
         return timing
 
 

@@ -4,18 +4,23 @@
 utterance, hands it to the turn handler (speech-to-text, understanding, action, reply) and
 publishes every event on the bus. The daemon calls it from its processing thread; `replay`
 calls it directly, as fast as the CPU allows.
+
+The pipeline owns every state change and plays every earcon: the turn handler only yields what
+happened (its events, `Speaking` before a reply is spoken, `Spoken` after it), and
+`run_handler` turns those into state changes and the end earcon.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-from satellite.events import Event, UtteranceEvent
+from satellite.events import Event, StateEvent, UtteranceEvent
 from satellite.voice.listener import Listener
 from satellite.voice.state import State, StateMachine
 
@@ -45,10 +50,61 @@ class Bus:
                 log.exception("event subscriber failed on %s", event.type)
 
 
-class TurnHandler(Protocol):
-    """What happens to an utterance: yields transcript, intent, reply… events."""
+@dataclass(frozen=True)
+class Speaking:
+    """A turn's step: its reply is about to be spoken (the pipeline enters `speaking`)."""
 
-    def __call__(self, utterance: UtteranceEvent, machine: StateMachine) -> Iterable[Event]: ...
+    t: float
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """A turn's step: its reply has been spoken (the pipeline plays the end earcon)."""
+
+    t: float
+
+
+TurnStep = Event | Speaking | Spoken
+
+
+class TurnHandler(Protocol):
+    """What happens to an utterance: yields transcript, intent, reply… events, and the steps."""
+
+    def __call__(self, utterance: UtteranceEvent) -> Iterable[TurnStep]: ...
+
+
+Chime = Callable[[str], None]
+"""Plays the `wake` or `end` earcon."""
+
+
+def move(machine: StateMachine, state: State, now: float) -> list[StateEvent]:
+    """Move to `state`, through idle when there is no direct way; the changes made."""
+    try:
+        events = [machine.enter(state, now)]
+    except ValueError:
+        events = [machine.enter(State.IDLE, now)]
+        try:
+            events.append(machine.enter(state, now))
+        except ValueError as err:
+            log.warning("state machine: %s; staying idle", err)
+    return [event for event in events if event is not None]
+
+
+def run_handler(
+    handler: TurnHandler,
+    utterance: UtteranceEvent,
+    machine: StateMachine,
+    chime: Chime | None = None,
+) -> Iterator[Event]:
+    """The events of one turn: the handler's, and the state changes its steps call for."""
+    for step in handler(utterance):
+        if isinstance(step, Speaking):
+            yield from move(machine, State.SPEAKING, step.t)
+        elif isinstance(step, Spoken):
+            if chime is not None:
+                chime("end")
+        else:
+            yield step
 
 
 class Pipeline:
@@ -58,11 +114,18 @@ class Pipeline:
         machine: StateMachine,
         bus: Bus,
         handler: TurnHandler | None = None,
+        chime: Chime | None = None,
     ) -> None:
         self.listener = listener
         self.machine = machine
         self.bus = bus
         self.handler = handler
+        self.chime = chime
+        """Earcons at the wake word and at the end of a turn (None: silent, as in `replay`)."""
+
+    @property
+    def state(self) -> State:
+        return self.machine.state
 
     def feed(self, audio: np.ndarray) -> None:
         for event in self.listener.feed(audio):
@@ -101,8 +164,10 @@ class Pipeline:
     def _handle(self, event: Event) -> None:
         self.bus.publish(event)
         if event.type == "wake":
+            self._chime("wake")
             self._enter(State.LISTENING)
         elif event.type == "no_speech":
+            self._chime("end")
             self._enter(State.IDLE)
         elif isinstance(event, UtteranceEvent):
             self._turn(event)
@@ -111,27 +176,21 @@ class Pipeline:
         self._enter(State.THINKING)
         if self.handler is not None:
             try:
-                for event in self.handler(utterance, self.machine):
+                for event in run_handler(self.handler, utterance, self.machine, self.chime):
                     self.bus.publish(event)
             except Exception:
                 log.exception("turn failed")
         if self.machine.state is not State.MUTED:
             self._enter(State.IDLE)
 
+    def _chime(self, kind: str) -> None:
+        if self.chime is not None:
+            self.chime(kind)
+
     def _enter(self, state: State) -> None:
-        """Move to `state`, through idle when there is no direct way; publish each change."""
-        now = self.listener.now
-        try:
-            events = [self.machine.enter(state, now)]
-        except ValueError:
-            events = [self.machine.enter(State.IDLE, now)]
-            try:
-                events.append(self.machine.enter(state, now))
-            except ValueError as err:
-                log.warning("state machine: %s; staying idle", err)
-        for event in events:
-            if event is not None:
-                self.bus.publish(event)
+        """Move to `state` now; publish each change."""
+        for event in move(self.machine, state, self.listener.now):
+            self.bus.publish(event)
 
     def _expire(self) -> None:
         event = self.machine.expire(self.listener.now)
