@@ -1,11 +1,13 @@
 """Build a whole satellite from the config: every engine loaded once, every part wired through
 its constructor, in the order they need each other.
 
-`replay` builds one that neither acts nor speaks nor connects; `run` builds the real thing:
+`replay` builds one that neither acts nor speaks nor connects; `run` builds the real thing,
+each part from the ones made before it:
 
-    listener, speaker ─► announcer ─► control ─► MQTT publisher ─► services ─► action runner
-    timers ─► announcer                                            ▲ timers
-    assistant (skills, STT, LLM, runner, speaker) ─► pipeline (listener, assistant, earcons)
+    listener; speaker (TTS, sink); announcer (bus, speaker); control (speaker, announcer, tasks)
+    MQTT publisher (control); timers (announcer); services (publisher, timers, volume)
+    assistant (skills, STT, LLM, action runner on the services, speaker)
+    pipeline (listener, state machine, bus, assistant, the speaker's earcons)
 """
 
 from __future__ import annotations

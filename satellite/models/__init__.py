@@ -5,9 +5,9 @@
     store.pull(store.manifest.profile("lite"))
     problems = store.verify(["hey_jarvis"])
 
-The implementation is split over `satellite.models`: `manifest` (schema and validation),
+The implementation is in the modules beside this one: `manifest` (schema and validation),
 `store` (status, verify, pull), `http` (resumable downloads), `packages` (npm/pip members),
-`progress` and `locate`.
+`progress` and `locate`; `onnx` opens ONNX sessions for the engines.
 """
 
 from satellite.errors import ModelError
