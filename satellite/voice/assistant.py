@@ -110,14 +110,15 @@ class Assistant:
 
     def __call__(self, utterance: UtteranceEvent) -> Iterator[TurnStep]:
         t, start = utterance.t, time.monotonic()
-        clock, turn = Stopwatch(start), _Turn()
+        clock = Stopwatch(start)
         transcript = self.stt.transcribe(utterance.audio)
-        turn.stt_ms = clock.lap()
+        stt_ms = clock.lap()
         heard = "" if transcript.rejected else transcript.text
         if heard:
             yield TranscriptEvent(t=t, text=heard, confidence=transcript.confidence)
         else:
             yield NotRecognizedEvent(t=t, text=transcript.text, reason=transcript.reason)
+        turn = _Turn(stt_ms=stt_ms)
         match = self._understand(heard, turn)
         if heard and match is None and not turn.llm_answers:
             yield NotRecognizedEvent(t=t, text=heard, reason="no intent matches")
