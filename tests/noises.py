@@ -46,7 +46,8 @@ def cough(seed: int) -> np.ndarray:
         t = np.arange(m) / RATE
         envelope = np.minimum(t / 0.012, 1.0) * np.exp(-t / 0.07)
         parts += [burst * envelope * level, np.zeros(round(0.07 * RATE))]
-    return np.clip(np.concatenate(parts), -32768, 32767).astype(np.int16)
+    out: np.ndarray = np.clip(np.concatenate(parts), -32768, 32767).astype(np.int16)
+    return out
 
 
 def click(seed: int) -> np.ndarray:
@@ -55,7 +56,8 @@ def click(seed: int) -> np.ndarray:
     m = round(0.004 * RATE)
     one = rng.standard_normal(m) * np.exp(-np.arange(m) / (0.0008 * RATE)) * 9000
     gap = np.zeros(round(0.04 * RATE))
-    return np.clip(np.concatenate([one, gap, one * 0.7]), -32768, 32767).astype(np.int16)
+    out: np.ndarray = np.clip(np.concatenate([one, gap, one * 0.7]), -32768, 32767)
+    return out.astype(np.int16)
 
 
 def mix(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:

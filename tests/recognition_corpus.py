@@ -131,7 +131,7 @@ def _spoken_specs(kind: Kind, groups: dict[str, tuple[Request, ...]]) -> Iterato
                 yield TakeSpec(
                     id=f"{kind}/{family}/{group}/{i:02d}",
                     kind=kind,
-                    family=family,  # type: ignore[arg-type]
+                    family=family,
                     split=split,
                     request=request,
                     voice=_voice(family, split, n + len(group)),
@@ -151,7 +151,7 @@ def _no_wake_specs() -> Iterator[TakeSpec]:
             yield TakeSpec(
                 id=f"no_wake/{family}/{i:02d}",
                 kind="no_wake",
-                family=family,  # type: ignore[arg-type]
+                family=family,
                 split=split,
                 request=Request(text, category="no_wake"),
                 voice=_voice(family, split, i + 1),

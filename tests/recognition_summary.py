@@ -56,10 +56,21 @@ class Summary:
     def oog_rejected_pct(self) -> float | None:
         return 100 * self.oog_rejected / self.oog if self.oog else None
 
+    @property
+    def right_woken_pct(self) -> float | None:
+        """Of the commands that woke the satellite: what the recogniser itself achieved."""
+        woken = self.commands - self.commands_no_wake
+        return 100 * self.right / woken if woken else None
+
+    @property
+    def oog_rejected_woken_pct(self) -> float | None:
+        woken = self.oog - self.oog_no_wake
+        return 100 * self.oog_rejected / woken if woken else None
+
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
-        out["right_pct"] = _round(self.right_pct)
-        out["oog_rejected_pct"] = _round(self.oog_rejected_pct)
+        for name in ("right_pct", "oog_rejected_pct", "right_woken_pct", "oog_rejected_woken_pct"):
+            out[name] = _round(getattr(self, name))
         return out
 
 

@@ -77,7 +77,8 @@ class Speaker:
         path = self.cache / f"{self._key(text, voice)}.npy"
         if path.is_file():
             try:
-                return np.load(path, allow_pickle=False)
+                cached: np.ndarray = np.load(path, allow_pickle=False)
+                return cached
             except (OSError, ValueError):
                 path.unlink(missing_ok=True)  # a damaged entry is synthesised again
         audio = self._synthesise(text, voice)
