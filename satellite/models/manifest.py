@@ -29,8 +29,9 @@ from satellite.errors import ModelError
 
 SourceKind = Literal["url", "npm", "pip"]
 
-KINDS: Final = ("wake_features", "wake", "vad", "stt", "llm", "tts")
-"""Model kinds the satellite knows how to use."""
+KINDS: Final = ("wake_features", "wake", "vad", "stt", "llm", "tts", "test_audio")
+"""Model kinds: what the satellite knows how to use, and `test_audio` (recordings only the tests
+use, fetched and checked like any model)."""
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
