@@ -6,7 +6,7 @@ Usage (from the checkout):
         [--set stt.min_llr=-18 ...] [--json] [--brief] [--wav-dir DIR]
 
 Builds (or reads from $XDG_CACHE_HOME/satellite/test-speech/) the corpus, runs the real
-satellite (`satellite.assembly.build(config, live=False)`) on every take, and prints a table per
+satellite (`satellite.app.build.build(config, live=False)`) on every take, and prints a table per
 voice family, split, phrasing, category, noise, pause and extra, then every take that did not
 come out right. `--set section.key=value` changes the corpus config (values are YAML).
 """

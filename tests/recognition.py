@@ -5,7 +5,7 @@
     results = Scorer.for_config(config).run(takes)       # takes: tests.recognition_corpus
     print(format_report(results))
 
-The satellite is the real one, `satellite.assembly.build(config, live=False)` (it recognises and
+The satellite is the real one, `satellite.app.build.build(config, live=False)` (it recognises and
 replies but does not act, speak or connect), fed each take in half-second chunks. Outcomes:
 
 - a command: `right` (intent and slots as labelled), `wrong_slot` (right intent, a slot value
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
-from satellite.assembly import Satellite, build
+from satellite.app.build import Satellite, build
 from satellite.config import Config
 from satellite.events import Event
 from tests.corpus_sentences import AREAS, DEVICES

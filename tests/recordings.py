@@ -78,7 +78,7 @@ class Recordings:
 
     @functools.cached_property
     def folder(self) -> Path:
-        from satellite.modelstore.locate import open_store
+        from satellite.models.locate import open_store
 
         store = open_store(str(self.models_dir))
         store.pull([RECORDINGS])

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from satellite.assembly import Satellite
+from satellite.app.build import Satellite
 from satellite.events import Event, IntentEvent, NotRecognizedEvent, ReplyEvent, WakeEvent
 from tests.corpus_sentences import COMMAND_GROUPS, OUT_OF_GRAMMAR_GROUPS, Request
 from tests.recognition import Scorer, classify, corpus_config, understood

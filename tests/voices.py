@@ -107,7 +107,7 @@ class Speaker:
     @functools.cached_property
     def _piper_model(self) -> Path:
         """The voice model, pulled (if missing) and verified by the model manager."""
-        from satellite.modelstore.locate import open_store
+        from satellite.models.locate import open_store
 
         store = open_store(str(self.models_dir))
         store.pull([PIPER_MODEL])
@@ -122,7 +122,7 @@ class Speaker:
         (keying needs no 63 MB read, nor the voice to be present)."""
         from importlib.metadata import version
 
-        from satellite.modelstore.locate import open_store
+        from satellite.models.locate import open_store
 
         manifest = open_store(str(self.models_dir)).manifest
         sha = manifest.model(PIPER_MODEL).files[0].sha256
