@@ -351,6 +351,8 @@ class _Compiler:
         self._language = intents.language or "en"
         self.rules: dict[str, Node] = {}
         self._rule_names: dict[tuple[str, str, str], str | None] = {}
+        self._rule_empty: dict[tuple[str, str, str], frozenset[str]] = {}
+        """Lists with no values met while building each rule (told again when it is reused)."""
         self.missing: list[MissingWord] = []
         self.skipped: list[SkippedSentence] = []
         self.derived: dict[str, str] = {}
@@ -545,9 +547,15 @@ class _Compiler:
 
     def _named(self, key: tuple[str, str, str], build: Callable[[], Node | None]) -> str | None:
         if key in self._rule_names:
+            self._empty |= self._rule_empty.get(key, frozenset())
             return self._rule_names[key]
         name = _rule_name(key, self.rules)
-        body = build()
+        outer, self._empty = self._empty, set()
+        try:
+            body = build()
+        finally:
+            self._rule_empty[key] = frozenset(self._empty)
+            self._empty = outer | self._empty
         self._rule_names[key] = name if body is not None else None
         if body is not None:
             self.rules[name] = body
