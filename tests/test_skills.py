@@ -359,6 +359,33 @@ def test_skills_test_command_understands_them(
     assert (report["intent"], report["slots"]) == (intent, slots)
 
 
+def test_lite_grammar_holds_only_the_blocks_meant_for_speech(builtins: SkillSet) -> None:
+    """Home Assistant's other wordings are matched in text and by the full profile; the lite
+    profile's pocketsphinx grammar keeps the everyday ones (docs/SKILLS.md has the figures)."""
+    blocks = [b for s in builtins.skills for i in s.intents for b in i.blocks]
+    spoken = [t for b in blocks if b.lite_grammar for t in b.sentences]
+    assert any(not b.lite_grammar for b in blocks)
+    grammar = compile_grammar(builtins.intents)
+    assert grammar.skipped == ()
+    assert grammar.sentence_count == len(spoken)
+    assert "illuminate" not in grammar.vocabulary and "lighting" not in grammar.vocabulary
+    assert builtins.recognize("illuminate the kitchen") is not None
+
+
+def test_a_user_block_can_stay_out_of_the_lite_grammar(tmp_path: Path) -> None:
+    write(
+        tmp_path / "skills",
+        "porch.yaml",
+        'intents:\n  Porch:\n    data:\n      - sentences: ["porch light on"]\n'
+        '      - sentences: ["illuminate the veranda"]\n        lite_grammar: false\n',
+    )
+    skills = SkillSet(user_config(tmp_path))
+    assert skills.problems == ()
+    assert skills.recognize("illuminate the veranda") is not None
+    grammar = compile_grammar(skills.intents)
+    assert grammar.sentence_count == 1 and "veranda" not in grammar.vocabulary
+
+
 def test_a_device_said_with_another_area_is_not_switched(builtins: SkillSet) -> None:
     publisher = RecordingPublisher()
     runner = ActionRunner(Services(builtins.config, publisher=publisher))
@@ -703,6 +730,12 @@ BAD_FILES = [
         5,
         "comes from the configuration",
         id="provided-list",
+    ),
+    pytest.param(
+        'intents:\n  X:\n    data:\n      - sentences: ["go"]\n        lite_grammar: "no"\n',
+        5,
+        'lite_grammar: expected true or false, got "no"',
+        id="lite-grammar-not-a-bool",
     ),
     pytest.param(
         'intents:\n  X:\n    sentences: ["level {n}"]\nlists:\n  n:\n'

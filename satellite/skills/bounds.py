@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Final
 
 from hassil.expression import (
@@ -93,17 +92,18 @@ def check_template(sentence: Sentence, rules: Mapping[str, Sentence]) -> None:
     worst = automaton.ambiguity(start)
     if worst > MAX_AMBIGUITY:
         raise BoundsError(
-            f"{worst:,} ways through this template read the same words; at most "
+            f"{worst:,} or more ways through this template read the same words; at most "
             f"{MAX_AMBIGUITY}: matching it could take minutes. Optional or alternative parts "
             "that can say the same words in a row are the usual cause: merge them"
         )
 
 
-@dataclass
 class _Automaton:
-    """Words (and `{list}` placeholders) on the edges; `None` is an empty move."""
+    """Words (and `{list}` placeholders) on the edges; `None` is an empty move. Built once per
+    checked template, then walked."""
 
-    edges: list[list[tuple[str | None, int]]] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.edges: list[list[tuple[str | None, int]]] = []
 
     def state(self) -> int:
         if len(self.edges) >= MAX_STATES:

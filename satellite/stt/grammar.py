@@ -12,6 +12,13 @@ Every template becomes one alternative of the public rule `<command>`:
 - where template pieces touch without a space (`light[s]`, `{name}'s`), the touching pieces are
   expanded into whole words.
 
+A block of sentences whose metadata says `lite_grammar: False` (the skill file's key) is left
+out: the skill keeps those wordings for text and the full profile. The grammar is kept within
+MAX_GRAMMAR_WORDS words with every rule written out where it is used (how pocketsphinx builds
+its search graph); a sentence past that, a range of more than MAX_RANGE_NUMBERS numbers and
+touching pieces of more than MAX_EXPANSION wordings are left out with a warning that names the
+skill file and line when the metadata has them.
+
 Words missing from the pronunciation dictionary are reported: a possessive (`kitchen's`) gets a
 pronunciation derived from its stem, any other wording that contains such a word is left out,
 with a warning naming the word and the sentence. A sentence that uses a list with no values
