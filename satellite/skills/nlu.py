@@ -100,7 +100,7 @@ class SkillSet:
                 break
             parsed = parse_sentence(sentence, keep_text=True)
             text = first_wording(parsed, intents.slot_lists, intents.expansion_rules)
-            if text:
+            if text and text not in found:
                 found.append(text)
         return found
 
