@@ -876,6 +876,27 @@ def test_lite_grammar_of_nested_rules_is_refused_before_pocketsphinx_sees_it() -
     assert skipped.sentence == "go <r16>" and "655,361 words" in skipped.reason
 
 
+def test_touching_pieces_are_refused_before_they_are_written_out() -> None:
+    """Pieces glued without a space are spelled out word by word for the lite grammar; one of
+    10**7 wordings (a glued permutation) or 10**6 (two glued ranges) is refused up front."""
+    data = {
+        "language": "en",
+        "intents": {
+            "Glued": {
+                "data": [
+                    {"sentences": ["say x(<d>;<d>;<d>;<d>;<d>)", "dial {a}{b}", "stop"]},
+                ]
+            }
+        },
+        "lists": {"a": {"range": {"from": 0, "to": 999}}, "b": {"range": {"from": 0, "to": 999}}},
+        "expansion_rules": {"d": TEN},
+    }
+    grammar = compile_grammar(Intents.from_dict(data))
+    assert grammar.sentence_count == 1
+    assert [s.sentence for s in grammar.skipped] == ["say x(<d>;<d>;<d>;<d>;<d>)", "dial {a}{b}"]
+    assert all("touching pieces expand to more than" in s.reason for s in grammar.skipped)
+
+
 WORDS = ("red", "green", "blue", "white", "black", "small", "big", "old", "new", "tall")
 THINGS = ("lamp", "fan", "heater", "speaker", "plug", "switch", "radio", "clock", "kettle", "tv")
 ROOMS = (

@@ -663,8 +663,7 @@ class _Compiler:
         inline = ref.get_inline_range()
         slot_list = RangeSlotList(None, *inline) if inline else scope.lists.get(ref.list_name)
         if isinstance(slot_list, RangeSlotList):
-            if _range_count(slot_list) > MAX_EXPANSION:
-                raise _Skip(f"touching pieces expand to more than {MAX_EXPANSION} wordings")
+            _check_range(slot_list)
             language = slot_list.words_language or self._language
             return [" ".join(w) for n in slot_list.get_numbers() for w in number_words(n, language)]
         if isinstance(slot_list, TextSlotList):
