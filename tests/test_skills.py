@@ -30,6 +30,7 @@ from satellite.skills import (
 )
 from satellite.skills.actions import program_args
 from satellite.skills.services import ActionError
+from satellite.stt.grammar import MAX_GRAMMAR_WORDS, compile_grammar
 
 WAIT = 10.0
 """Upper bound for every wait on a thread (never a timing assertion)."""
@@ -150,6 +151,253 @@ def test_builtin_intents(
 )
 def test_sentences_outside_the_skills_do_not_match(builtins: SkillSet, sentence: str) -> None:
     assert builtins.recognize(sentence) is None
+
+
+LIGHT = "light"
+HA_PHRASINGS = [
+    # Lights by area: verb first, verb last, no verb, "all", "out", "in/on/at the <area>"
+    ("turn the kitchen lights off", "HassTurnOff", {"area": "kitchen", "domain": LIGHT}),
+    ("switch on the lamp in the bedroom", "HassTurnOn", {"area": "bedroom", "domain": LIGHT}),
+    ("lights on in the office", "HassTurnOn", {"area": "office", "domain": LIGHT}),
+    ("kitchen light on", "HassTurnOn", {"area": "kitchen", "domain": LIGHT}),
+    ("kitchen lights off", "HassTurnOff", {"area": "kitchen", "domain": LIGHT}),
+    ("bedroom lights out", "HassTurnOff", {"area": "bedroom", "domain": LIGHT}),
+    (
+        "turn the lights on in the living room",
+        "HassTurnOn",
+        {"area": "living room", "domain": LIGHT},
+    ),
+    ("turn the lights in the kitchen off", "HassTurnOff", {"area": "kitchen", "domain": LIGHT}),
+    ("turn on all the lights in the office", "HassTurnOn", {"area": "office", "domain": LIGHT}),
+    ("turn off all of the kitchen lights", "HassTurnOff", {"area": "kitchen", "domain": LIGHT}),
+    ("switch off every light in the bedroom", "HassTurnOff", {"area": "bedroom", "domain": LIGHT}),
+    (
+        "turn out the lights in the living room",
+        "HassTurnOff",
+        {"area": "living room", "domain": LIGHT},
+    ),
+    ("turn on my bedroom lamps", "HassTurnOn", {"area": "bedroom", "domain": LIGHT}),
+    ("turn on the kitchen lighting", "HassTurnOn", {"area": "kitchen", "domain": LIGHT}),
+    ("lights off in the office", "HassTurnOff", {"area": "office", "domain": LIGHT}),
+    ("light up the kitchen", "HassTurnOn", {"area": "kitchen", "domain": LIGHT}),
+    ("illuminate the garden", "HassTurnOn", {"area": "garden", "domain": LIGHT}),
+    ("Turn the Kitchen Lights OFF!", "HassTurnOff", {"area": "kitchen", "domain": LIGHT}),
+    # Devices by name, with or without the area they are in
+    ("turn on the desk fan", "HassTurnOn", {"name": "desk fan"}),
+    ("switch the desk fan off", "HassTurnOff", {"name": "desk fan"}),
+    ("desk fan on", "HassTurnOn", {"name": "desk fan"}),
+    ("the porch light off", "HassTurnOff", {"name": "porch light"}),
+    ("turn on the office desk fan", "HassTurnOn", {"area": "office", "name": "desk fan"}),
+    ("turn off the desk fan in the office", "HassTurnOff", {"name": "desk fan", "area": "office"}),
+    ("switch on my office lamp", "HassTurnOn", {"name": "office lamp"}),
+    # Timers: every form Home Assistant knows, and "an hour", "an hour and a half"
+    ("set a ten minute timer", "HassStartTimer", {"minutes": 10}),
+    ("start a timer for an hour", "HassStartTimer", {"hours": 1}),
+    ("timer for 5 minutes", "HassStartTimer", {"minutes": 5}),
+    ("timer for five minutes", "HassStartTimer", {"minutes": 5}),
+    ("ten minute timer", "HassStartTimer", {"minutes": 10}),
+    ("a forty five second timer", "HassStartTimer", {"seconds": 45}),
+    ("set timer for 1 hour", "HassStartTimer", {"hours": 1}),
+    ("create 1 hour timer", "HassStartTimer", {"hours": 1}),
+    ("start an eleven minute timer", "HassStartTimer", {"minutes": 11}),
+    ("set my timer for twenty minutes", "HassStartTimer", {"minutes": 20}),
+    ("set a timer for one and a half hours", "HassStartTimer", {"hours": 1, "minutes": 30}),
+    ("set a timer for an hour and a half", "HassStartTimer", {"hours": 1, "minutes": 30}),
+    ("set a timer for two hours and a half", "HassStartTimer", {"hours": 2, "minutes": 30}),
+    ("set a timer for half an hour", "HassStartTimer", {"minutes": 30}),
+    ("start a half hour timer", "HassStartTimer", {"minutes": 30}),
+    ("set a timer for half a minute", "HassStartTimer", {"seconds": 30}),
+    ("set a timer for five and a half minutes", "HassStartTimer", {"minutes": 5, "seconds": 30}),
+    ("set a timer for a minute and a half", "HassStartTimer", {"minutes": 1, "seconds": 30}),
+    ("start a timer for a minute", "HassStartTimer", {"minutes": 1}),
+    ("a two hour and ten minute timer", "HassStartTimer", {"hours": 2, "minutes": 10}),
+    ("set a timer for an hour and ten minutes", "HassStartTimer", {"hours": 1, "minutes": 10}),
+    ("start a 1 hour and 30 second timer", "HassStartTimer", {"hours": 1, "seconds": 30}),
+    (
+        "set timer for 1 hour, 15 minutes, and 30 seconds",
+        "HassStartTimer",
+        {"hours": 1, "minutes": 15, "seconds": 30},
+    ),
+    ("5 minute 10 second timer", "HassStartTimer", {"minutes": 5, "seconds": 10}),
+    ("set a timer for ninety minutes", "HassStartTimer", {"minutes": 90}),
+    # Cancelling
+    ("cancel my timer", "HassCancelTimer", {}),
+    ("stop the timer", "HassCancelTimer", {}),
+    ("cancel timer", "HassCancelTimer", {}),
+    ("cancel the 5 minute timer", "HassCancelTimer", {"minutes": 5}),
+    ("stop timer for 5 minutes", "HassCancelTimer", {"minutes": 5}),
+    ("cancel the half hour timer", "HassCancelTimer", {"minutes": 30}),
+    ("cancel that timer", "HassCancelTimer", {}),
+    ("cancel all timers", "HassCancelTimer", {}),
+    ("stop all of my timers", "HassCancelTimer", {}),
+    # Time and date
+    ("what's the time", "HassGetCurrentTime", {}),
+    ("whats the time", "HassGetCurrentTime", {}),
+    ("what is the current time", "HassGetCurrentTime", {}),
+    ("what time is it right now", "HassGetCurrentTime", {}),
+    ("tell me the time", "HassGetCurrentTime", {}),
+    ("can you tell me what time it is", "HassGetCurrentTime", {}),
+    ("do you know the time", "HassGetCurrentTime", {}),
+    ("what's the date", "HassGetCurrentDate", {}),
+    ("what's the date today", "HassGetCurrentDate", {}),
+    ("what is today's date", "HassGetCurrentDate", {}),
+    ("whats todays date", "HassGetCurrentDate", {}),
+    ("what is the current date", "HassGetCurrentDate", {}),
+    ("tell me the date", "HassGetCurrentDate", {}),
+    ("what day is it today", "HassGetCurrentDate", {}),
+    ("do you know what day it is", "HassGetCurrentDate", {}),
+    # Volume
+    ("set volume to 50", "HassSetVolume", {"volume_level": 50}),
+    ("volume 30 percent", "HassSetVolume", {"volume_level": 30}),
+    ("turn the volume to 40", "HassSetVolume", {"volume_level": 40}),
+    ("set volume to 90 percent", "HassSetVolume", {"volume_level": 90}),
+    ("change the volume to 90", "HassSetVolume", {"volume_level": 90}),
+    ("turn volume down to 20 percent", "HassSetVolume", {"volume_level": 20}),
+    ("increase the volume to 90 percent", "HassSetVolume", {"volume_level": 90}),
+    ("turn the volume down to 90 percent", "HassSetVolume", {"volume_level": 90}),
+    ("turn up the volume to sixty", "HassSetVolume", {"volume_level": 60}),
+    ("set the volume to 50%", "HassSetVolume", {"volume_level": 50}),
+    ("volume at twenty five", "HassSetVolume", {"volume_level": 25}),
+    # Never mind
+    ("nevermind", "HassNevermind", {}),
+    ("never mind that", "HassNevermind", {}),
+    ("forget about it", "HassNevermind", {}),
+    ("cancel that", "HassNevermind", {}),
+]
+NEAR_MISSES = [
+    "turn on the radio",  # no such device
+    "turn on the kitchen radio",
+    "turn on the lights",  # no area: the satellite does not know its room
+    "turn off all the lights",
+    "set the oven to two hundred degrees",
+    "what time is it in tokyo",
+    "what is the time in london",
+    "what day is christmas",
+    "what's the weather in the kitchen",
+    "set the volume to one hundred and fifty",
+    "set the volume to 150 percent",
+    "turn the volume up",  # a step, not a level
+    "volume up",
+    "delete the timer",  # "tell me the time" was heard as this: no "delete"
+    "start a second timer",  # another timer, not one second long
+    "set a timer",
+    "start the timer",
+    "the ten minute timer",
+    "set an alarm for seven",
+    "set a timer for pizza",
+    "set a timer for zero minutes",
+    "set a timer for two hundred minutes",
+    "open the bedroom window",
+    "lock the front door",
+    "turn up the heat in the office",
+    "start the dishwasher",
+    "set the thermostat to twenty",
+    "activate the kitchen lights",
+    "deactivate the kitchen lights",
+    "stop",
+    "what's today",
+    "turn on the desk",
+    "kitchen",
+]
+
+
+@pytest.mark.parametrize(("sentence", "intent", "slots"), HA_PHRASINGS)
+def test_home_assistant_phrasings(
+    builtins: SkillSet, sentence: str, intent: str, slots: dict[str, Any]
+) -> None:
+    match = builtins.recognize(sentence)
+    assert match is not None, sentence
+    assert (match.intent, dict(match.slots)) == (intent, slots)
+    assert all(type(match.slots[k]) is type(v) for k, v in slots.items())
+    assert "{" not in match.response
+    assert bool(match.response) == (intent != "HassNevermind")
+
+
+@pytest.mark.parametrize("sentence", NEAR_MISSES)
+def test_near_misses_do_not_match(builtins: SkillSet, sentence: str) -> None:
+    match = builtins.recognize(sentence)
+    assert match is None, (sentence, match and (match.intent, dict(match.slots)))
+
+
+def test_phrasings_cover_every_builtin_intent() -> None:
+    counts: dict[str, int] = {}
+    for _sentence, intent, _slots in HA_PHRASINGS:
+        counts[intent] = counts.get(intent, 0) + 1
+    print("phrasings per intent:", counts)
+    assert set(counts) == {
+        "HassTurnOn",
+        "HassTurnOff",
+        "HassStartTimer",
+        "HassCancelTimer",
+        "HassGetCurrentTime",
+        "HassGetCurrentDate",
+        "HassSetVolume",
+        "HassNevermind",
+    }
+
+
+CLI_SAMPLE = (
+    "turn the kitchen lights off",
+    "lights on in the office",
+    "bedroom lights out",
+    "start a timer for an hour",
+    "set a timer for an hour and a half",
+    "cancel the 5 minute timer",
+    "what's the time",
+    "turn the volume to 40",
+)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "intent", "slots"), [p for p in HA_PHRASINGS if p[0] in CLI_SAMPLE]
+)
+def test_skills_test_command_understands_them(
+    capsys: pytest.CaptureFixture[str], sentence: str, intent: str, slots: dict[str, Any]
+) -> None:
+    assert cli(["skills", "test", "--json", sentence]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["intent"], report["slots"]) == (intent, slots)
+
+
+def test_lite_grammar_holds_only_the_blocks_meant_for_speech(builtins: SkillSet) -> None:
+    """Home Assistant's other wordings are matched in text and by the full profile; the lite
+    profile's pocketsphinx grammar keeps the everyday ones (docs/SKILLS.md has the figures)."""
+    blocks = [b for s in builtins.skills for i in s.intents for b in i.blocks]
+    spoken = [t for b in blocks if b.lite_grammar for t in b.sentences]
+    assert any(not b.lite_grammar for b in blocks)
+    grammar = compile_grammar(builtins.intents)
+    assert grammar.skipped == ()
+    assert grammar.sentence_count == len(spoken)
+    assert "illuminate" not in grammar.vocabulary and "lighting" not in grammar.vocabulary
+    assert builtins.recognize("illuminate the kitchen") is not None
+
+
+def test_a_user_block_can_stay_out_of_the_lite_grammar(tmp_path: Path) -> None:
+    write(
+        tmp_path / "skills",
+        "porch.yaml",
+        'intents:\n  Porch:\n    data:\n      - sentences: ["porch light on"]\n'
+        '      - sentences: ["illuminate the veranda"]\n        lite_grammar: false\n',
+    )
+    skills = SkillSet(user_config(tmp_path))
+    assert skills.problems == ()
+    assert skills.recognize("illuminate the veranda") is not None
+    grammar = compile_grammar(skills.intents)
+    assert grammar.sentence_count == 1 and "veranda" not in grammar.vocabulary
+
+
+def test_a_device_said_with_another_area_is_not_switched(builtins: SkillSet) -> None:
+    publisher = RecordingPublisher()
+    runner = ActionRunner(Services(builtins.config, publisher=publisher))
+    match = builtins.recognize("turn on the bedroom desk fan")  # the desk fan is in the office
+    assert match is not None and dict(match.slots) == {"area": "bedroom", "name": "desk fan"}
+    result = runner.run(match)
+    assert (result.ok, result.speech) == (False, "Sorry, I could not turn on the bedroom desk fan.")
+    assert publisher.messages == []
+    match = builtins.recognize("turn on the desk fan in the office")
+    assert match is not None and match.response == "Turned on the desk fan."
+    assert runner.run(match).ok
+    assert publisher.messages == [("home/office/fan/set", "1", 1, False)]
 
 
 @pytest.mark.parametrize(
@@ -483,6 +731,44 @@ BAD_FILES = [
         "comes from the configuration",
         id="provided-list",
     ),
+    pytest.param(
+        'intents:\n  X:\n    data:\n      - sentences: ["go"]\n        lite_grammar: "no"\n',
+        5,
+        'lite_grammar: expected true or false, got "no"',
+        id="lite-grammar-not-a-bool",
+    ),
+    pytest.param(
+        'intents:\n  X:\n    sentences: ["level {n}"]\nlists:\n  n:\n'
+        "    range: {from: 0, to: 10000000}\n",
+        6,
+        "a range of 10,000,001 numbers; at most 1,001",
+        id="huge-range",
+    ),
+    pytest.param(
+        'intents:\n  X:\n    sentences:\n      - "fine"\n      - "dial {0..9999999:n}"\n',
+        5,
+        "a range of 10,000,000 numbers",
+        id="huge-inline-range",
+    ),
+    pytest.param(
+        f'intents:\n  X:\n    sentences:\n      - "{" ".join(["[la]"] * 30)} end"\n',
+        4,
+        "ways through this template read the same words; at most 1000",
+        id="ambiguous-optionals",
+    ),
+    pytest.param(
+        'intents:\n  X:\n    sentences: ["go <r12>"]\nexpansion_rules:\n  r0: "(one|two)"\n'
+        + "".join(f'  r{i}: "<r{i - 1}> <r{i - 1}>"\n' for i in range(1, 13)),
+        3,
+        "its rules written out, is larger than 5,000 words",
+        id="rules-doubling",
+    ),
+    pytest.param(
+        'intents:\n  X:\n    sentences: ["lights <off>"]\nexpansion_rules:\n  off: "(off|out)"\n',
+        5,
+        "YAML reads this key as bool False",
+        id="yaml-boolean-name",
+    ),
 ]
 
 
@@ -501,6 +787,173 @@ def test_bad_file_is_reported_with_line_and_others_load(
     assert message in problem.message
     assert str(problem).startswith(f"{bad}:{line}: " if line else f"{bad}: ")
     assert skills.recognize("all is well") is not None
+
+
+# ------------------------------------------------ big skills: bounded time and memory, or reported
+
+TEN = "(one|two|three|four|five|six|seven|eight|nine|ten)"
+BIG_BUT_CLEAR = (
+    "intents:\n"
+    "  Say:\n"
+    f'    sentences: ["say {" ".join([TEN] * 8)}"]\n'  # 10^8 sentences
+    "  Dial:\n"
+    '    sentences: ["dial {a} {b} {c} {d}"]\n'  # 1001^4 = 10^12 sentences
+    "  Go:\n"
+    '    sentences: ["go <r8>"]\n'  # 10^256 sentences, 2,560 words written out
+    "lists:\n"
+    + "".join(f"  {x}: {{range: {{from: 0, to: 1000}}}}\n" for x in "abcd")
+    + f'expansion_rules:\n  r0: "{TEN}"\n'
+    + "".join(f'  r{i}: "<r{i - 1}> <r{i - 1}>"\n' for i in range(1, 9))
+)
+
+
+def test_skill_of_astronomically_many_sentences_loads_matches_and_compiles(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing expands the sentences: loading, `skills list`, matching and the lite grammar all
+    work on the templates themselves. Times are printed, not asserted."""
+    write(tmp_path / "skills", "big.yaml", BIG_BUT_CLEAR)
+    config = user_config(tmp_path)
+    start = time.perf_counter()
+    skills = SkillSet(config)
+    loaded = time.perf_counter() - start
+    assert skills.problems == ()
+    samples = {i.name: skills.samples(i) for i in skills.skills[0].intents}
+    assert samples["Say"] == ["say one one one one one one one one"]
+    assert samples["Dial"] == ["dial 0 0 0 0"]
+    assert samples["Go"] == [f"go {' '.join(['one'] * 256)}"]
+    start = time.perf_counter()
+    said = skills.recognize("say one two three four five six seven eight")
+    dialled = skills.recognize("dial 1 2 three hundred four 1000")
+    went = skills.recognize("go " + " ".join(["two"] * 256))
+    matched = time.perf_counter() - start
+    assert said is not None and said.intent == "Say"
+    assert dialled is not None and dict(dialled.slots) == {"a": 1, "b": 2, "c": 304, "d": 1000}
+    assert went is not None and went.intent == "Go"
+    start = time.perf_counter()
+    grammar = compile_grammar(skills.intents)
+    compiled = time.perf_counter() - start
+    assert grammar.sentence_count == 3 and grammar.skipped == ()
+    with capsys.disabled():
+        print(f"load {loaded:.3f} s, three matches {matched:.3f} s, grammar {compiled:.3f} s")
+    assert cli(["skills", "list"], Config(skills=config)) == 0
+    assert '"dial 0 0 0 0"' in capsys.readouterr().out
+
+
+def test_lite_grammar_beyond_its_size_leaves_sentences_out_naming_file_and_line(
+    tmp_path: Path,
+) -> None:
+    """pocketsphinx writes every rule and list out where it is used (8 GB for a 700-character
+    grammar of nested rules): sentences past MAX_GRAMMAR_WORDS are left out, each reported."""
+    lines = "".join(f'      - "call {word} {{n}} {{n}}"\n' for word in TEN[1:-1].split("|"))
+    path = write(
+        tmp_path / "skills",
+        "dial.yaml",
+        f"intents:\n  Dial:\n    sentences:\n{lines}lists:\n  n: {{range: {{from: 0, to: 999}}}}\n",
+    )
+    skills = SkillSet(user_config(tmp_path, builtins=True))
+    assert skills.problems == ()
+    grammar = compile_grammar(skills.intents)
+    assert all(s.intent == "Dial" for s in grammar.skipped if "written out" in s.reason)
+    left_out = [s for s in grammar.skipped if s.intent == "Dial"]
+    assert 0 < len(left_out) < 10
+    first = 4 + 10 - len(left_out)  # the file's line of the first sentence left out
+    assert left_out[0].source == f"{path}:{first}"
+    assert f"the grammar takes at most {MAX_GRAMMAR_WORDS:,}" in left_out[0].reason
+
+
+def test_lite_grammar_of_nested_rules_is_refused_before_pocketsphinx_sees_it() -> None:
+    """Intents made without the skills loader get the same bound from the grammar compiler."""
+    rules = {"r0": TEN, **{f"r{i}": f"<r{i - 1}> <r{i - 1}>" for i in range(1, 17)}}
+    data = {
+        "language": "en",
+        "intents": {"Go": {"data": [{"sentences": ["go <r16>", "stop"]}]}},
+        "expansion_rules": rules,
+    }
+    grammar = compile_grammar(Intents.from_dict(data))
+    assert grammar.sentence_count == 1 and "<rule_r16>" not in grammar.jsgf
+    [skipped] = grammar.skipped
+    assert skipped.sentence == "go <r16>" and "655,361 words" in skipped.reason
+
+
+def test_touching_pieces_are_refused_before_they_are_written_out() -> None:
+    """Pieces glued without a space are spelled out word by word for the lite grammar; one of
+    10**7 wordings (a glued permutation) or 10**6 (two glued ranges) is refused up front."""
+    data = {
+        "language": "en",
+        "intents": {
+            "Glued": {
+                "data": [
+                    {"sentences": ["say x(<d>;<d>;<d>;<d>;<d>)", "dial {a}{b}", "stop"]},
+                ]
+            }
+        },
+        "lists": {"a": {"range": {"from": 0, "to": 999}}, "b": {"range": {"from": 0, "to": 999}}},
+        "expansion_rules": {"d": TEN},
+    }
+    grammar = compile_grammar(Intents.from_dict(data))
+    assert grammar.sentence_count == 1
+    assert [s.sentence for s in grammar.skipped] == ["say x(<d>;<d>;<d>;<d>;<d>)", "dial {a}{b}"]
+    assert all("touching pieces expand to more than" in s.reason for s in grammar.skipped)
+
+
+WORDS = ("red", "green", "blue", "white", "black", "small", "big", "old", "new", "tall")
+THINGS = ("lamp", "fan", "heater", "speaker", "plug", "switch", "radio", "clock", "kettle", "tv")
+ROOMS = (
+    "kitchen",
+    "bedroom",
+    "office",
+    "garage",
+    "hall",
+    "attic",
+    "cellar",
+    "porch",
+    "den",
+    "study",
+)
+
+
+def test_a_thousand_device_names(tmp_path: Path) -> None:
+    """1,000 devices: load, match and the lite grammar (real pocketsphinx) all work; the times
+    and the decoder's memory are printed (docs/SKILLS.md has the figures)."""
+    devices = {
+        f"{ROOMS[i // 100]} {WORDS[i // 10 % 10]} {THINGS[i % 10]}": DeviceConfig(
+            entity_id=f"switch.d{i}", area=ROOMS[i % 10]
+        )
+        for i in range(1000)
+    }
+    start = time.perf_counter()
+    skills = SkillSet(SkillsConfig(devices=devices, state_dir=str(tmp_path)))
+    loaded = time.perf_counter() - start
+    assert skills.problems == ()
+    start = time.perf_counter()
+    for sentence, slots in [
+        ("turn on the garage blue radio", {"name": "garage blue radio"}),
+        ("switch the study tall tv off", {"name": "study tall tv"}),
+        (
+            "turn off the kitchen red lamp in the kitchen",
+            {"name": "kitchen red lamp", "area": "kitchen"},
+        ),
+        ("kitchen lights on", {"area": "kitchen", "domain": "light"}),
+        ("set a timer for five minutes", {"minutes": 5}),
+    ]:
+        match = skills.recognize(sentence)
+        assert match is not None and dict(match.slots) == slots, sentence
+    matched = (time.perf_counter() - start) / 5
+    assert skills.recognize("turn on the garage blue toaster") is None
+    start = time.perf_counter()
+    grammar = compile_grammar(skills.intents)
+    compiled = time.perf_counter() - start
+    assert grammar.skipped == () and set(WORDS + THINGS + ROOMS) <= grammar.vocabulary
+    from satellite.stt.sphinx import SphinxRecognizer
+
+    start = time.perf_counter()
+    SphinxRecognizer(grammar)
+    decoder = time.perf_counter() - start
+    print(
+        f"1000 devices: load {loaded:.2f} s, match {matched * 1000:.0f} ms, grammar "
+        f"{compiled:.2f} s ({len(grammar.jsgf):,} chars), pocketsphinx {decoder:.2f} s"
+    )
 
 
 def test_list_defined_differently_by_two_skills(tmp_path: Path) -> None:

@@ -138,21 +138,31 @@ def slug(name: str) -> str:
 
 
 def _devices(slots: Slots, config: SkillsConfig) -> list[tuple[str, DeviceConfig]]:
+    """The devices named, or those of the area; a name said with an area ("the bedroom desk
+    fan") must be in that area, so a device elsewhere is never switched."""
     name, area = slots.get("name"), slots.get("area")
+    where = None if area is None else str(area).strip().lower()
     if name is not None:
         wanted = str(name).lower()
-        return [(n, d) for n, d in config.devices.items() if n.lower() == wanted]
-    if area is not None:
-        wanted = str(area).lower()
-        return [(n, d) for n, d in config.devices.items() if d.area.lower() == wanted]
+        named = [(n, d) for n, d in config.devices.items() if n.lower() == wanted]
+        if where is not None and named and not any(d.area.lower() == where for _n, d in named):
+            raise ActionError(f"no device named {name!r} is in the {area}")
+        return [(n, d) for n, d in named if where is None or d.area.lower() == where]
+    if where is not None:
+        return [(n, d) for n, d in config.devices.items() if d.area.lower() == where]
     return []
 
 
-def _describe_switch(slots: Slots, _services: Services) -> Values:
-    if slots.get("name") is not None:
-        return {"target": str(slots["name"])}
-    if slots.get("area") is not None:
-        return {"target": f"{slots['area']} lights"}
+def _describe_switch(slots: Slots, services: Services) -> Values:
+    name, area = slots.get("name"), slots.get("area")
+    if name is not None:
+        try:
+            _devices(slots, services.config)
+        except ActionError:  # "the bedroom desk fan" when it is in the office
+            return {"target": f"{area} {name}"}
+        return {"target": str(name)}
+    if area is not None:
+        return {"target": f"{area} lights"}
     return {"target": "lights"}
 
 

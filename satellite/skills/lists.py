@@ -7,6 +7,7 @@ from typing import Any, Final
 from hassil import is_template
 
 from satellite.configtypes import describe
+from satellite.skills.bounds import BoundsError, check_range
 from satellite.skills.fields import fail, mapping, only_keys
 from satellite.skills.templates import SentenceError, parse
 
@@ -88,6 +89,10 @@ def _range(spec: dict[Any, Any], what: str) -> None:
         fail(body, "type", f"{where}.type: expected one of {', '.join(_RANGE_TYPES)}")
     if body.get("fractions", "halves") not in _FRACTIONS:
         fail(body, "fractions", f"{where}.fractions: expected one of {', '.join(_FRACTIONS)}")
+    try:
+        check_range(start, stop, body.get("step", 1), body.get("fractions"))
+    except BoundsError as err:
+        fail(spec, "range", f"{where}: {err}")
     multiplier = body.get("multiplier", 1)
     if isinstance(multiplier, bool) or not isinstance(multiplier, int | float):
         fail(body, "multiplier", f"{where}.multiplier: expected a number")

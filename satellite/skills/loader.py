@@ -11,6 +11,7 @@ A skill file (see docs/SKILLS.md) is a Home Assistant custom-sentences file with
         data:                           # or `sentences:` directly for one block
           - sentences: ["open [the] garage [door]"]
             slots: {door: main}         # fixed slot values
+            lite_grammar: false         # text and full profile only (see docs/SKILLS.md)
         response: "Opening the {door} garage door"
         error_response: "The garage door did not answer"
         action: {mqtt: {topic: garage/set, payload: OPEN}}   # or a list of actions
@@ -30,6 +31,7 @@ import yaml
 
 from satellite.configtypes import describe
 from satellite.skills.actionspec import action_names, read_actions
+from satellite.skills.bounds import BoundsError, check_template
 from satellite.skills.builtin import BUILTINS
 from satellite.skills.config import SkillsConfig
 from satellite.skills.fields import (
@@ -65,7 +67,8 @@ _TOP: Final = (
     "skip_words",
 )
 _INTENT: Final = ("data", "sentences", "response", "error_response", "action")
-_BLOCK: Final = ("sentences", "slots", "requires_context", "excludes_context")
+_BLOCK: Final = ("sentences", "slots", "requires_context", "excludes_context", "lite_grammar")
+_MAPPINGS: Final = ("slots", "requires_context", "excludes_context")
 _ALWAYS: Final = frozenset({"intent", "text"})
 """Names every template may use besides the slots."""
 
@@ -144,8 +147,20 @@ def _lists(top: dict[Any, Any]) -> dict[str, Any]:
         return {}
     lists = mapping(top, "lists", "lists")
     for key in lists:
+        _check_name(lists, key, "list")
         check_list(lists, key)
     return {str(k): plain(v) for k, v in lists.items()}
+
+
+def _check_name(container: dict[Any, Any], key: Any, kind: str) -> None:
+    """YAML reads `on:`/`off:`/`yes:` as true/false and `10:` as a number: say so."""
+    if not isinstance(key, str):
+        fail(
+            container,
+            key,
+            f"{kind} name: YAML reads this key as {type(key).__name__} {key!r}, not a name "
+            '(on, off, yes and no are true and false); put it in quotes, e.g. "off":',
+        )
 
 
 def _rules(top: dict[Any, Any], known_lists: set[str]) -> dict[str, Any]:
@@ -154,6 +169,7 @@ def _rules(top: dict[Any, Any], known_lists: set[str]) -> dict[str, Any]:
     raw = mapping(top, "expansion_rules", "expansion_rules")
     rules = {}
     for key in raw:
+        _check_name(raw, key, "expansion rule")
         body = text(raw, key, "expansion_rules")
         try:
             rules[str(key)] = parse(body)
@@ -250,20 +266,32 @@ def _block(
     if "sentences" not in item:
         fail(item, "sentences", f'{what}: missing "sentences"')
     sentences = strings(item, "sentences", f"{what}.sentences")
+    where = item["sentences"] if isinstance(item["sentences"], list) else item
+    keys = [i if where is not item else "sentences" for i in range(len(sentences))]
     names: set[str] = set()
     for i, sentence in enumerate(sentences):
-        where = item["sentences"] if isinstance(item["sentences"], list) else item
         try:
-            names |= check_references(parse(sentence), known[0], known[1])
-        except SentenceError as err:
-            fail(where, i if where is not item else "sentences", f"{what}.sentences[{i}]: {err}")
-    extra = {k: plain(mapping(item, k, f"{what}.{k}")) for k in _BLOCK[1:] if k in item}
+            parsed = parse(sentence)
+            names |= check_references(parsed, known[0], known[1])
+            check_template(parsed, known[1])
+        except (SentenceError, BoundsError) as err:
+            fail(where, keys[i], f"{what}.sentences[{i}]: {err}")
+    extra = {k: plain(mapping(item, k, f"{what}.{k}")) for k in _MAPPINGS if k in item}
+    lite = item.get("lite_grammar", True)
+    if not isinstance(lite, bool):
+        fail(
+            item,
+            "lite_grammar",
+            f"{what}.lite_grammar: expected true or false, got {describe(lite)}",
+        )
     slots: Mapping[str, Any] = extra.get("slots", {})
     block = SentenceBlock(
         tuple(sentences),
         slots,
         extra.get("requires_context", {}),
         extra.get("excludes_context", {}),
+        tuple(line_of(where, key) for key in keys),
+        lite,
     )
     return block, names | {str(k) for k in slots}
 

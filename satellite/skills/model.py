@@ -79,6 +79,10 @@ class SentenceBlock:
     slots: Mapping[str, Any] = field(default_factory=dict)
     requires_context: Mapping[str, Any] = field(default_factory=dict)
     excludes_context: Mapping[str, Any] = field(default_factory=dict)
+    lines: tuple[int, ...] = ()
+    """The line of each sentence in its file (0 when not known)."""
+    lite_grammar: bool = True
+    """False: matched in text and by the full profile, left out of the lite profile's grammar."""
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,13 @@ replaces it.
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from hassil import Intents, TextSlotList, parse_sentence, recognize_best
-from hassil.sample import sample_sentence
+from hassil import Intents, parse_sentence, recognize_best
 
 from satellite.skills.builtin import BUILTINS
 from satellite.skills.config import SkillsConfig
@@ -24,6 +22,7 @@ from satellite.skills.loader import load_directory
 from satellite.skills.model import IntentSpec, Match, Problem, Skill, SlotValue
 from satellite.skills.responses import render
 from satellite.skills.services import ActionError, Services
+from satellite.skills.templates import first_wording
 
 _LOGGER = logging.getLogger(__name__)
 PROVIDED_LISTS = ("area", "name")
@@ -92,24 +91,17 @@ class SkillSet:
         return self._loaded.specs.get((skill, intent))
 
     def samples(self, spec: IntentSpec, limit: int = 3) -> list[str]:
-        """Up to `limit` example sentences of an intent (one per template, optionals left out)."""
+        """Up to `limit` example sentences of an intent (one per template, optionals left out),
+        in time and memory of the size of the templates, however many sentences they make."""
         intents = self._loaded.intents
         found: list[str] = []
         for sentence in (s for b in spec.blocks for s in b.sentences):
             if len(found) >= limit:
                 break
             parsed = parse_sentence(sentence, keep_text=True)
-            names = parsed.list_names(intents.expansion_rules)
-            if any(_empty(intents.slot_lists.get(n)) for n in names):
-                continue
-            options = sample_sentence(
-                parsed,
-                intents.slot_lists,
-                intents.expansion_rules,
-                self.config.language,
-                skip_optionals=True,
-            )
-            found.extend(" ".join(str(t).split()) for t in itertools.islice(options, 1))
+            text = first_wording(parsed, intents.slot_lists, intents.expansion_rules)
+            if text and text not in found:
+                found.append(text)
         return found
 
     def recognize(self, text: str) -> Match | None:
@@ -154,10 +146,6 @@ class SkillSet:
             except ActionError as err:
                 _LOGGER.warning("%s cannot describe %s: %s", name, slots, err)
         return values
-
-
-def _empty(slot_list: Any) -> bool:
-    return isinstance(slot_list, TextSlotList) and not slot_list.values
 
 
 def typed(value: Any) -> SlotValue:
@@ -256,7 +244,12 @@ def _hassil_dict(
                         "slots": dict(block.slots),
                         "requires_context": dict(block.requires_context),
                         "excludes_context": dict(block.excludes_context),
-                        "metadata": {"skill": skill.name},
+                        "metadata": {
+                            "skill": skill.name,
+                            "file": str(skill.path),
+                            "lines": list(block.lines),
+                            "lite_grammar": block.lite_grammar,
+                        },
                     }
                 )
     skip = sorted({w for s in skills for w in s.skip_words})

@@ -12,6 +12,13 @@ Every template becomes one alternative of the public rule `<command>`:
 - where template pieces touch without a space (`light[s]`, `{name}'s`), the touching pieces are
   expanded into whole words.
 
+A block of sentences whose metadata says `lite_grammar: False` (the skill file's key) is left
+out: the skill keeps those wordings for text and the full profile. The grammar is kept within
+MAX_GRAMMAR_WORDS words with every rule written out where it is used (how pocketsphinx builds
+its search graph); a sentence past that, a range of more than MAX_RANGE_NUMBERS numbers and
+touching pieces of more than MAX_EXPANSION wordings are left out with a warning that names the
+skill file and line when the metadata has them.
+
 Words missing from the pronunciation dictionary are reported: a possessive (`kitchen's`) gets a
 pronunciation derived from its stem, any other wording that contains such a word is left out,
 with a warning naming the word and the sentence. A sentence that uses a list with no values
@@ -24,6 +31,7 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -41,7 +49,14 @@ from hassil.expression import (
     TextChunk,
 )
 from hassil.expression import Sequence as TemplateSequence
-from hassil.intents import Intents, RangeSlotList, SlotList, TextSlotList, WildcardSlotList
+from hassil.intents import (
+    Intents,
+    RangeFractionType,
+    RangeSlotList,
+    SlotList,
+    TextSlotList,
+    WildcardSlotList,
+)
 from hassil.numbers import get_rbnf_engine
 from hassil.parse_expression import parse_sentence
 from hassil.parser import ParseError
@@ -54,6 +69,12 @@ MAX_EXPANSION: Final = 5000
 """Most wordings a glued piece of template (`{a}{b}`) may expand to."""
 MAX_PERMUTATION: Final = 5
 """Most items in a permutation `(a;b;c)`: n items give n! orderings."""
+MAX_RANGE_NUMBERS: Final = 1001
+"""Most numbers in a range that is spelled out (the skills loader's limit, for any Intents)."""
+MAX_GRAMMAR_WORDS: Final = 25_000
+"""Most words in the grammar with every rule and list written out where it is used: that is
+how pocketsphinx builds its search graph, at about 10 KB of memory per word (measured: a
+grammar of 41,000 written-out words took 430 MB and 2.6 s to load, one of 655,000 took 8 GB)."""
 _MAX_DEPTH: Final = 24
 """Deepest nesting of expansion rules (guards against rules that refer to themselves)."""
 _SYMBOLS: Final = {"%": " percent ", "&": " and ", "+": " plus ", "@": " at "}
@@ -87,6 +108,8 @@ class SkippedSentence:
     intent: str
     sentence: str
     reason: str
+    source: str = ""
+    """`file:line` of the template, when the Intents came from skill files."""
 
 
 @dataclass(frozen=True)
@@ -351,10 +374,16 @@ class _Compiler:
         self._language = intents.language or "en"
         self.rules: dict[str, Node] = {}
         self._rule_names: dict[tuple[str, str, str], str | None] = {}
+        self._rule_empty: dict[tuple[str, str, str], frozenset[str]] = {}
+        """Lists with no values met while building each rule (told again when it is reused)."""
         self.missing: list[MissingWord] = []
         self.skipped: list[SkippedSentence] = []
         self.derived: dict[str, str] = {}
         self.compiled = 0
+        self.words = 0
+        """Written-out size of the sentences taken so far (see MAX_GRAMMAR_WORDS)."""
+        self._sizes: dict[str, int] = {}
+        self._source = ""
         self._intent = ""
         self._where = ""
         self._depth = 0
@@ -365,12 +394,38 @@ class _Compiler:
         sentences: list[Node] = []
         for intent in self._intents.intents.values():
             for index, data in enumerate(intent.data):
+                if (data.metadata or {}).get("lite_grammar") is False:
+                    continue  # the skill keeps these wordings for text and the full profile
                 scope = self._scope(intent.name, index, data.slot_lists, data.expansion_rules)
-                for text in data.sentence_texts:
+                for number, text in enumerate(data.sentence_texts):
+                    self._source = _source(data.metadata, number)
                     node = self._sentence(intent.name, text, scope)
-                    if node is not None and node not in sentences:
+                    if node is not None and node not in sentences and self._fits(node):
                         sentences.append(node)
         return sentences
+
+    def _fits(self, node: Node) -> bool:
+        """Take a sentence only while the written-out grammar stays within MAX_GRAMMAR_WORDS."""
+        size = self._size(node)
+        if size <= MAX_GRAMMAR_WORDS - self.words:
+            self.words += size
+            return True
+        held = f"; the sentences before it hold {self.words:,}" if self.words else ""
+        self._skip(
+            f"it is {size:,} words with its rules and lists written out at every use, as "
+            f"pocketsphinx does; the grammar takes at most {MAX_GRAMMAR_WORDS:,}{held}"
+        )
+        self.compiled -= 1
+        return False
+
+    def _size(self, node: Node) -> int:
+        if isinstance(node, Words):
+            return len(node.words)
+        if isinstance(node, Ref):
+            if node.name not in self._sizes:
+                self._sizes[node.name] = self._size(self.rules[node.name])
+            return self._sizes[node.name]
+        return sum(self._size(item) for item in node.items)
 
     def _scope(
         self,
@@ -413,11 +468,12 @@ class _Compiler:
     def _quietly_skip(self, reason: str) -> None:
         """Left out for now (a list is empty until devices are configured): not a problem."""
         _LOGGER.debug("%s: left out %r: %s", self._intent, self._where, reason)
-        self.skipped.append(SkippedSentence(self._intent, self._where, reason))
+        self.skipped.append(SkippedSentence(self._intent, self._where, reason, self._source))
 
     def _skip(self, reason: str) -> None:
-        _LOGGER.warning("%s: left out %r: %s", self._intent, self._where, reason)
-        self.skipped.append(SkippedSentence(self._intent, self._where, reason))
+        where = f"{self._source}: " if self._source else ""
+        _LOGGER.warning("%s%s: left out %r: %s", where, self._intent, self._where, reason)
+        self.skipped.append(SkippedSentence(self._intent, self._where, reason, self._source))
 
     # structural compilation
 
@@ -520,6 +576,7 @@ class _Compiler:
     def _range_rule(self, slot_list: RangeSlotList) -> str | None:
         if not slot_list.words:
             raise _Skip("a number range with `words: false` cannot be spoken")
+        _check_range(slot_list)
         language = slot_list.words_language or self._language
         key = ("range", language, f"{slot_list.start}_{slot_list.stop}_{slot_list.step}")
         numbers = list(slot_list.get_numbers())
@@ -545,9 +602,15 @@ class _Compiler:
 
     def _named(self, key: tuple[str, str, str], build: Callable[[], Node | None]) -> str | None:
         if key in self._rule_names:
+            self._empty |= self._rule_empty.get(key, frozenset())
             return self._rule_names[key]
         name = _rule_name(key, self.rules)
-        body = build()
+        outer, self._empty = self._empty, set()
+        try:
+            body = build()
+        finally:
+            self._rule_empty[key] = frozenset(self._empty)
+            self._empty = outer | self._empty
         self._rule_names[key] = name if body is not None else None
         if body is not None:
             self.rules[name] = body
@@ -559,9 +622,7 @@ class _Compiler:
         texts = [""]
         for piece in cluster:
             options = [piece] if isinstance(piece, str) else self._strings(piece, scope)
-            texts = [a + b for a in texts for b in options]
-            if len(texts) > MAX_EXPANSION:
-                raise _Skip(f"touching pieces expand to more than {MAX_EXPANSION} wordings")
+            texts = [a + b for a in texts for b in _capped(texts, options)]
         return texts
 
     def _strings(self, expr: Expression, scope: _Scope, depth: int = 0) -> list[str]:
@@ -571,12 +632,21 @@ class _Compiler:
         if isinstance(expr, TextChunk):
             return [expr.text]
         if isinstance(expr, Alternative):
-            return [s for item in expr.items for s in self._strings(item, scope, depth + 1)]
+            found: list[str] = []
+            for item in expr.items:
+                found += _capped(found, self._strings(item, scope, depth + 1), add=True)
+            return found
         if isinstance(expr, Permutation):
+            if len(expr.items) > MAX_PERMUTATION:
+                raise _Skip(f"a permutation of more than {MAX_PERMUTATION} items")
+            parts = [self._strings(item, scope, depth + 1) for item in expr.items]
+            orders = math.factorial(len(parts))
+            if orders * math.prod(len(p) for p in parts) > MAX_EXPANSION:
+                raise _Skip(f"touching pieces expand to more than {MAX_EXPANSION} wordings")
             return [
                 " ".join(t)
-                for order in itertools.permutations(expr.items)
-                for t in itertools.product(*(self._strings(i, scope, depth + 1) for i in order))
+                for order in itertools.permutations(parts)
+                for t in itertools.product(*order)
             ]
         if isinstance(expr, Group):
             return self._glued(list(expr.items), scope)
@@ -593,13 +663,45 @@ class _Compiler:
         inline = ref.get_inline_range()
         slot_list = RangeSlotList(None, *inline) if inline else scope.lists.get(ref.list_name)
         if isinstance(slot_list, RangeSlotList):
+            _check_range(slot_list)
             language = slot_list.words_language or self._language
             return [" ".join(w) for n in slot_list.get_numbers() for w in number_words(n, language)]
         if isinstance(slot_list, TextSlotList):
             if not slot_list.values:
                 self._empty.add(ref.list_name)
-            return [s for v in slot_list.values for s in self._strings(v.text_in, scope, depth + 1)]
+            found: list[str] = []
+            for value in slot_list.values:
+                found += _capped(found, self._strings(value.text_in, scope, depth + 1), add=True)
+            return found
         raise _Skip(f"{{{ref.list_name}}} cannot be expanded into words")
+
+
+def _capped(texts: list[str], more: list[str], add: bool = False) -> list[str]:
+    """`more`, when adding it to (or gluing it after) `texts` stays within MAX_EXPANSION."""
+    size = len(texts) + len(more) if add else len(texts) * len(more)
+    if size > MAX_EXPANSION:
+        raise _Skip(f"touching pieces expand to more than {MAX_EXPANSION} wordings")
+    return more
+
+
+def _range_count(slot_list: RangeSlotList) -> int:
+    whole = len(range(slot_list.start, slot_list.stop + 1, slot_list.step))
+    return whole * (1 + len(RangeFractionType.get_fractions(slot_list.fraction_type)))
+
+
+def _check_range(slot_list: RangeSlotList) -> None:
+    count = _range_count(slot_list)
+    if count > MAX_RANGE_NUMBERS:
+        raise _Skip(f"a range of {count:,} numbers; at most {MAX_RANGE_NUMBERS:,} are spelled out")
+
+
+def _source(metadata: Mapping[str, object] | None, number: int) -> str:
+    """`file:line` of sentence `number` of a block, from the skills' metadata, else ''."""
+    meta = metadata or {}
+    lines = meta.get("lines")
+    line = lines[number] if isinstance(lines, list) and number < len(lines) else 0
+    path = meta.get("file")
+    return "" if not path else f"{path}:{line}" if line else str(path)
 
 
 def _names(lists: Iterable[str]) -> str:
