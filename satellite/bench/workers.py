@@ -67,7 +67,7 @@ def _loaders(config: Config) -> dict[str, Callable[[], object]]:
         made["vad"] = Segmenter(config.vad)
 
     def wake() -> None:
-        from satellite.app.loaders import load_wake
+        from satellite.app.wake import load_wake
 
         made["wake"] = load_wake(config)
 
