@@ -77,9 +77,10 @@ def unsupported_platform(system: str, machine: str) -> str | None:
     )
 
 
-def wheel_library() -> Path:
-    """The TensorFlow Lite C library inside the installed `pymicro-wakeword` wheel."""
-    problem = unsupported_platform(sys.platform, platform.machine())
+def wheel_library(system: str = sys.platform, machine: str = "") -> Path:
+    """The TensorFlow Lite C library inside the installed `pymicro-wakeword` wheel, on
+    `system` and `machine` (default: this one)."""
+    problem = unsupported_platform(system, machine or platform.machine())
     if problem is not None:
         raise TfLiteError(problem)
     spec = importlib.util.find_spec(WHEEL.replace("-", "_"))
@@ -136,7 +137,9 @@ class Interpreter:
             raise TfLiteError(f"model file not found: {path}")
         self._model = self._lib.TfLiteModelCreateFromFile(str(path).encode())
         if not self._model:
-            raise TfLiteError(f"{path} is not a TensorFlow Lite model TensorFlow Lite can read")
+            raise TfLiteError(
+                f"{path} is not a TensorFlow Lite model (damaged? `satellite models verify`)"
+            )
         self._interpreter: int | None = None
         self.reset()
         self.input = self._info(self._input_tensor)

@@ -34,9 +34,16 @@ STEP: Final = 160
 """Samples per feature row (10 ms)."""
 FEATURES: Final = 40
 ROWS: Final = FRAME // STEP
-RISE: Final = 0.2
-"""The fraction of the threshold that marks the rise (measured: docs/LISTENING.md)."""
+RISE: Final = 0.3
+"""The fraction of the threshold that marks the rise: the mean of the window passes it in the
+frame where the phrase ends (measured on Piper and espeak-ng takes, 0.1 to 0.5 give the same
+boundaries within 150 ms but for okay_nabu at 0.1-0.2: docs/LISTENING.md)."""
 MAX_WINDOW: Final = 100
+_FRONTENDS: Final[list[object]] = []
+"""Every front end made, never freed: pymicro-features 2.0.2 frees one with `PyErr_Clear()`,
+which, when that happens while an exception unwinds (a model that fails to load after the
+front end was made), swallows the exception and leaves a bare SystemError. One is made per
+engine load, a few kilobytes."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,9 @@ class MicroFeatures:
                 "pip install 'satellite[micro]'"
             ) from err
         self._frontend = MicroFrontend()
-        self._rows = np.zeros((ROWS, FEATURES), dtype=np.float32)
+        _FRONTENDS.append(self._frontend)
+        self._rows = np.zeros((ROWS, FEATURES), dtype=np.float64)
+        """float64, as the training quantised them: float32 rounds some rows differently."""
 
     def update(self, frame: np.ndarray) -> np.ndarray:
         """The feature rows of one 1280-sample int16 frame (a view, valid until the next call;
