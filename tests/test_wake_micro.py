@@ -297,3 +297,36 @@ def test_config_mistakes_are_reported(wake: dict[str, Any], expected: str) -> No
     with pytest.raises(ConfigError) as caught:
         Config.from_dict({"wake": wake})
     assert expected in str(caught.value), str(caught.value)
+
+
+def test_the_example_config_offers_okay_nabu(micro_models: Path, tmp_path: Path) -> None:
+    """config.example.yaml's commented okay_nabu entry, uncommented, runs beside hey_jarvis."""
+    lines = (Path(__file__).parent.parent / "config.example.yaml").read_text().splitlines()
+    start = lines.index("    # - name: okay_nabu")
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith("    #   "))
+    lines[start:end] = [line.replace("    # ", "    ", 1) for line in lines[start:end]]
+    (tmp_path / "config.yaml").write_text("\n".join(lines) + "\n")
+    from satellite.config import load_config
+
+    config = load_config(tmp_path / "config.yaml")
+    assert [(m.name, config.wake.engine_of(m)) for m in config.wake.models] == [
+        ("hey_jarvis", "openwakeword"),
+        ("okay_nabu", "microwakeword"),
+    ]
+    config = Config.from_dict(
+        {
+            "models": {"dir": str(micro_models)},
+            "wake": {
+                "models": [
+                    {
+                        "name": m.name,
+                        "engine": m.engine,
+                        "threshold": m.threshold,
+                        "window": m.window,
+                    }
+                    for m in config.wake.models
+                ]
+            },
+        }
+    )
+    assert [m.name for m in load_wake(config).models] == ["hey_jarvis", "okay_nabu"]
