@@ -330,3 +330,31 @@ def test_the_example_config_offers_okay_nabu(micro_models: Path, tmp_path: Path)
         }
     )
     assert [m.name for m in load_wake(config).models] == ["hey_jarvis", "okay_nabu"]
+
+
+def test_models_verify_and_list_know_the_configured_micro_models(
+    micro_models: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "config.yaml").write_text(
+        f"models: {{dir: {micro_models}}}\n"
+        "wake: {engine: microwakeword, models: [{name: okay_nabu}]}\n"
+    )
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "satellite", "--config", str(tmp_path / "config.yaml"), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "4 model(s), 5 file(s): all good" in cli("models", "verify")  # lite + okay_nabu
+    listing = cli("models", "list")
+    for name in ("micro_okay_nabu", "micro_hey_jarvis", "micro_alexa", "micro_hey_mycroft"):
+        line = next(row for row in listing.splitlines() if row.startswith(name + " "))
+        assert "wake_micro" in line and "present" in line and "Apache-2.0" in line, line
