@@ -6,7 +6,8 @@ Schema (every key optional):
     log_level: DEBUG|INFO|WARNING|ERROR
     audio:   input, output, input_rate, reopen_backoff_max
     models:  dir, manifest, profile (lite|full: picks the engines left at `auto`)
-    wake:    models: [{name, threshold}], refractory
+    wake:    engine (openwakeword|microwakeword), models: [{name, threshold, engine, window}],
+             refractory, tflite_library
     vad:     aggressiveness, speech_start, end_silence, no_speech_timeout, max_utterance
     timeouts: listening, thinking, speaking
     stt:     engine (auto|sphinx|moonshine), moonshine: {...}, sphinx settings
@@ -78,31 +79,72 @@ class ModelsConfig:
     """Which set of models the pipeline uses."""
 
 
+WakeEngineName = Literal["openwakeword", "microwakeword"]
+MICRO_WINDOW_MAX: Final = 100
+
+
 @dataclass(frozen=True)
 class WakeModelConfig:
     name: str
-    """A wake-word model in the manifest (`hey_jarvis`) or a path to an .onnx file."""
-    threshold: float = 0.5
-    """Score in 0..1 at which this model wakes the satellite."""
+    """A wake word of its engine (openWakeWord: `hey_jarvis`, `alexa`, `hey_mycroft`, ...;
+    microWakeWord: `okay_nabu`, `hey_jarvis`, `alexa`, `hey_mycroft`), or a model file: an
+    openWakeWord `.onnx` classifier, a microWakeWord `.json` (its `.tflite` beside it)."""
+    threshold: float | None = None
+    """Score in 0..1 at which this model wakes the satellite; unset: 0.5 for openWakeWord, the
+    model's own `probability_cutoff` for microWakeWord."""
+    engine: WakeEngineName | None = None
+    """The engine that runs this model; unset: `wake.engine`."""
+    window: int | None = None
+    """microWakeWord only: how many of its probabilities (one per 30 ms) are averaged into the
+    score; unset: the model's own `sliding_window_size`."""
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.threshold < 1.0:
+        if self.threshold is not None and not 0.0 < self.threshold < 1.0:
             raise ValueError(
                 f"threshold: expected a number between 0 and 1 (exclusive), got {self.threshold}"
             )
+        if self.window is not None and not 0 < self.window <= MICRO_WINDOW_MAX:
+            raise ValueError(f"window: expected 1..{MICRO_WINDOW_MAX}, got {self.window}")
 
 
 @dataclass(frozen=True)
 class WakeConfig:
+    engine: WakeEngineName = "openwakeword"
+    """The engine of the models that name none: openwakeword (ONNX) or microwakeword (TensorFlow
+    Lite, a fraction of the CPU: docs/LISTENING.md compares them)."""
     models: tuple[WakeModelConfig, ...] = (WakeModelConfig("hey_jarvis"),)
     refractory: float = 2.0
     """Seconds after a wake during which no model wakes again."""
+    tflite_library: str = ""
+    """microWakeWord: TensorFlow Lite's C library; empty: the one in the pymicro-wakeword wheel."""
 
     def __post_init__(self) -> None:
         if not self.models:
             raise ValueError("models: expected at least one model")
         if self.refractory < 0:
             raise ValueError("refractory: expected a number >= 0")
+        if not all(isinstance(m, WakeModelConfig) for m in self.models):
+            return  # an item is invalid: its own problem is reported
+        names = [m.name for m in self.models]
+        for i, model in enumerate(self.models):
+            if model.name in names[:i]:
+                raise ValueError(f"models[{i}].name: {model.name!r} is listed twice")
+            engine = self.engine_of(model)
+            if engine == "openwakeword" and model.window is not None:
+                raise ValueError(
+                    f"models[{i}].window: only microWakeWord averages over a window "
+                    "(engine: microwakeword)"
+                )
+            suffix = Path(model.name).suffix
+            wanted = {"openwakeword": (".onnx",), "microwakeword": (".json",)}[engine]
+            if suffix in (".onnx", ".json", ".tflite") and suffix not in wanted:
+                raise ValueError(
+                    f"models[{i}].name: a {suffix} file is not a model of {engine} "
+                    f"(expected {' or '.join(wanted)}; set engine: for this model)"
+                )
+
+    def engine_of(self, model: WakeModelConfig) -> WakeEngineName:
+        return model.engine or self.engine
 
 
 @dataclass(frozen=True)

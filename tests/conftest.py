@@ -44,6 +44,19 @@ def models_dir() -> Path:
     return Path(directory)
 
 
+MICRO_MODELS = ("micro_okay_nabu", "micro_hey_jarvis", "micro_alexa", "micro_hey_mycroft")
+
+
+@pytest.fixture(scope="session")
+def micro_models(models_dir: Path) -> Path:
+    """The models folder with microWakeWord's models pulled (from the pymicro-wakeword wheel,
+    by the model manager) and verified."""
+    store = open_store(str(models_dir))
+    store.pull(list(MICRO_MODELS))
+    assert store.verify(MICRO_MODELS) == []
+    return models_dir
+
+
 @pytest.fixture(scope="session")
 def config(models_dir: Path) -> Config:
     return Config(models=ModelsConfig(dir=str(models_dir)))

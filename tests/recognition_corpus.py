@@ -213,11 +213,15 @@ def select(
 
 class CorpusBuilder:
     """Speaks takes; speech comes from `speaker` (cached on disk), recordings from the model
-    manager's `test_audio` entry."""
+    manager's `test_audio` entry. `wake_phrase` is what the takes with the wake word begin with
+    (the wake tests also build the corpus with "okay nabu")."""
 
-    def __init__(self, speaker: Speaker, recordings: Recordings) -> None:
+    def __init__(
+        self, speaker: Speaker, recordings: Recordings, wake_phrase: str = WAKE_PHRASE
+    ) -> None:
         self.speaker = speaker
         self.recordings = recordings
+        self.wake_phrase = wake_phrase
 
     def build(self, specs: Iterable[TakeSpec]) -> list[CorpusTake]:
         return [CorpusTake(spec, self.audio(spec)) for spec in specs]
@@ -226,7 +230,7 @@ class CorpusBuilder:
         parts = [_silence(LEAD)]
         if spec.wake:
             assert spec.voice is not None
-            parts += [self.speaker.speak(WAKE_PHRASE, spec.voice), _silence(spec.pause)]
+            parts += [self.speaker.speak(self.wake_phrase, spec.voice), _silence(spec.pause)]
         if spec.extra == "cough":
             parts += [cough(spec.seed), _silence(0.25)]
         parts.append(self._request(spec))

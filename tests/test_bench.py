@@ -42,7 +42,13 @@ def bench(*args: str, cwd: Path, models_dir: Path) -> subprocess.CompletedProces
 
 
 @pytest.fixture(scope="module")
-def run(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def run(micro_models: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """--compare also runs both wake engines: their models and the Piper voice are pulled."""
+    from satellite.models.locate import open_store
+
+    models_dir = micro_models
+    store = open_store(str(models_dir))
+    store.pull(["piper_joe_medium"])
     folder = tmp_path_factory.mktemp("bench")
     done = bench(
         "--turns",
@@ -182,3 +188,22 @@ def test_speaker_reports_synthesis_time() -> None:
     assert timing.first_audio is not None and timing.synthesis > 0
     assert sink.samples_played > 0
     assert isinstance(speaker.speak("Done."), float)
+
+
+def test_both_wake_engines_side_by_side(run: dict[str, Any]) -> None:
+    comparison = run["doc"]["compare"]["engines"]
+    assert comparison["model"] == "hey_jarvis" and comparison["runs"] == 3
+    for name in ("openwakeword", "microwakeword"):
+        engine = comparison["engines"][name]
+        assert "skipped" not in engine, engine
+        for key in ("frame_p50_ms", "idle_cpu_percent", "load_ms", "peak_rss_mb"):
+            assert engine[key] > 0, (name, key)
+            assert comparison["ratio_micro_to_oww"][key] > 0, key
+        assert len(engine["idle_cpu_runs"]) == 3
+        for family in ("espeak", "piper"):
+            accuracy = engine["accuracy"][family]
+            assert accuracy["turns"] == TURNS and 0 <= accuracy["right"] <= TURNS, accuracy
+            assert accuracy["idle_seconds"] > 0 and accuracy["false_wakes"] >= 0
+    assert comparison["engines"]["openwakeword"]["accuracy"]["espeak"]["right"] == TURNS
+    assert comparison["engines"]["microwakeword"]["accuracy"]["piper"]["right"] == TURNS
+    assert "wake engines side by side" in run["stdout"]

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from satellite.app.wake import load_wake
 from satellite.config import Config
 from satellite.errors import ModelError
 from satellite.models.locate import find_manifest, open_store
 from satellite.models.manifest import Manifest
 from satellite.voice.listener import Listener
 from satellite.voice.vad import Segmenter
-from satellite.voice.wake import WakeDetector, WakeModelSpec, load_detector
 
 if TYPE_CHECKING:
     from satellite.llm.config import LlmConfig
@@ -51,18 +51,6 @@ def model_path(config: Config, name: str) -> Path:
     if name.endswith(".onnx"):
         return Path(name).expanduser()
     return open_store(config.models.dir, config.models.manifest).path(name)
-
-
-def load_wake(config: Config) -> WakeDetector:
-    specs = [
-        WakeModelSpec(m.name, model_path(config, m.name), m.threshold) for m in config.wake.models
-    ]
-    return load_detector(
-        specs,
-        model_path(config, "melspectrogram"),
-        model_path(config, "embedding"),
-        config.wake.refractory,
-    )
 
 
 def load_listener(config: Config) -> Listener:

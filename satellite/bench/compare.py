@@ -24,9 +24,17 @@ from satellite.bench.stats import summarize, word_accuracy
 from satellite.bench.workers import run_worker
 
 
-def save_audio(path: Path, turns: Sequence[Turn], idle: np.ndarray, result: RunResult) -> None:
-    """The turns, the idle audio and each utterance our VAD cut, for the worker processes."""
+def save_audio(
+    path: Path,
+    turns: Sequence[Turn],
+    idle: np.ndarray,
+    result: RunResult,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """The turns, the idle audio and each utterance our VAD cut, for the worker processes;
+    `extra`: more arrays (the wake engines' corpus in both voice families)."""
     arrays: dict[str, Any] = {"turns": np.concatenate([t.audio for t in turns]), "idle": idle}
+    arrays.update(extra or {})
     for i, record in enumerate(result.records):
         if record.utterance is not None:
             arrays[f"utt{i:04d}"] = record.utterance.audio

@@ -11,7 +11,16 @@ from typing import Any
 
 from satellite.models.onnx import SessionOptions
 
-PACKAGES = ("onnxruntime", "pocketsphinx", "webrtcvad-wheels", "hassil", "paho-mqtt", "numpy")
+PACKAGES = (
+    "onnxruntime",
+    "pocketsphinx",
+    "webrtcvad-wheels",
+    "hassil",
+    "paho-mqtt",
+    "numpy",
+    "pymicro-wakeword",
+    "pymicro-features",
+)
 
 
 def cpu_model() -> str:

@@ -12,11 +12,14 @@ from typing import Any
 import yaml
 
 from satellite.bench import compare, report
-from satellite.bench.corpus import idle_audio, make_turns
+from satellite.bench.corpus import Turn, idle_audio, make_turns
+from satellite.bench.engines import compare_engines
+from satellite.bench.engines import table as engines_table
 from satellite.bench.fullsetup import prepare
 from satellite.bench.machine import describe
 from satellite.bench.runner import run_pipeline
 from satellite.bench.stages import profile as find_profile
+from satellite.bench.wake_corpus import espeak_arrays, piper_arrays
 from satellite.bench.workers import run_worker
 from satellite.config import Config
 
@@ -66,14 +69,23 @@ def run_bench(config: Config, options: BenchOptions) -> tuple[dict[str, Any], st
         doc = report.document(profile, machine, turns, result, load)
         doc["synthetic"] = list(synthetic)
         if profile.llm or options.compare:
-            compare.save_audio(data, turns, idle, result)
+            extra = wake_arrays(config, turns, idle) if options.compare else None
+            compare.save_audio(data, turns, idle, result, extra)
         llm = run_worker("llm", config_path, data) if profile.llm else None
         doc["llm"] = None if llm is None else report.llm_summary(llm, doc)
         text = report.table(doc)
         if options.compare:
             doc["compare"] = compare.compare(profile, turns, result, data, config_path, llm)
+            doc["compare"]["engines"] = compare_engines(config, Path(folder), data, write_config)
             text += "\n" + compare.table(doc["compare"])
+            text += "\n" + engines_table(doc["compare"]["engines"])
     return doc, text
+
+
+def wake_arrays(config: Config, turns: list[Turn], idle: Any) -> dict[str, Any]:
+    """The wake engines' corpus: the espeak-ng turns and idle audio, and the Piper voice's."""
+    log.info("speaking %d turns and the idle sentences with the Piper voice", len(turns))
+    return {**espeak_arrays(turns, idle), **piper_arrays(config, len(turns))}
 
 
 def write_config(config: Config, path: Path) -> str:

@@ -67,7 +67,7 @@ def _loaders(config: Config) -> dict[str, Callable[[], object]]:
         made["vad"] = Segmenter(config.vad)
 
     def wake() -> None:
-        from satellite.app.loaders import load_wake
+        from satellite.app.wake import load_wake
 
         made["wake"] = load_wake(config)
 
@@ -135,6 +135,20 @@ def listener_loop(config: Config, data: dict[str, Any]) -> dict[str, Any]:
     return {"load_ms": load_ms, **_frame_loop(listener.feed, data["idle"])}
 
 
+def engine_loop(config: Config, data: dict[str, Any]) -> dict[str, Any]:
+    """`listener_loop` for the configured wake engine, then its wake decisions on the bench
+    corpus in both voice families (`satellite.bench.wake_corpus`)."""
+    from satellite.app.loaders import load_listener
+    from satellite.bench.wake_corpus import FAMILIES, wake_accuracy
+
+    began = time.perf_counter()
+    listener = load_listener(config)
+    load_ms = _ms(time.perf_counter() - began)
+    timing = {"load_ms": load_ms, **_frame_loop(listener.feed, data["idle"])}
+    accuracy = {family: wake_accuracy(listener, data, family) for family in FAMILIES}
+    return {**timing, "accuracy": accuracy}
+
+
 def _frame_loop(process: Callable[[np.ndarray], object], audio: np.ndarray) -> dict[str, Any]:
     """Per-frame wall-clock times, and process CPU time over audio time (share of one core)."""
     times = []
@@ -194,6 +208,7 @@ KINDS: Final[dict[str, Callable[[Config, dict[str, Any]], dict[str, Any]]]] = {
     "load": load_times,
     "openwakeword": openwakeword_loop,
     "listener": listener_loop,
+    "engine": engine_loop,
     "pocketsphinx": sphinx_open_vocabulary,
     "llm": llm_ours,
     "llama": llm_reference,

@@ -19,9 +19,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def check_models(config: Config) -> list[str]:
     from satellite.app.loaders import model_path
+    from satellite.app.wake import wake_model_names
     from satellite.models.locate import open_store
 
-    names = ["melspectrogram", "embedding", *(m.name for m in config.wake.models)]
+    names = wake_model_names(config.wake)
     problems = []
     for name in names:
         try:
@@ -30,8 +31,20 @@ def check_models(config: Config) -> list[str]:
             problems.append(str(err))
     if not problems:  # sizes are right: now the checksums
         store = open_store(config.models.dir, config.models.manifest)
-        problems = store.verify([n for n in names if not n.endswith(".onnx")])
+        problems = store.verify(names)
+    if not problems:  # and the engines load (a model file of one's own, TensorFlow Lite)
+        problems = check_wake_engines(config)
     return problems + check_engine_models(config)
+
+
+def check_wake_engines(config: Config) -> list[str]:
+    from satellite.app.wake import load_wake
+
+    try:
+        load_wake(config)
+    except SatelliteError as err:
+        return [str(err)]
+    return []
 
 
 def check_engine_models(config: Config) -> list[str]:

@@ -22,7 +22,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     actions = parser.add_subparsers(dest="models_action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="show every model and whether it is on disk")
     listing.add_argument("--profile", choices=PROFILES, help="only the models of this profile")
-    pull = actions.add_parser("pull", help="download models (default: the configured profile)")
+    pull = actions.add_parser(
+        "pull", help="download models (default: the configured profile and wake models)"
+    )
     verify = actions.add_parser("verify", help="check sizes and sha256 of downloaded models")
     for sub in (pull, verify):
         sub.add_argument("names", nargs="*", metavar="NAME", help="models to act on")
@@ -38,6 +40,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if args.models_action == "list":
         return list_models(store, args.profile or "", out)
     names = selected(store, args, config.models.profile)
+    if not args.names and not args.profile and not args.all:
+        names = store.manifest.select([*names, *configured_wake_models(store, config)])
     if args.models_action == "pull":
         return pull_models(store, names, out)
     return verify_models(store, names, out)
@@ -50,6 +54,14 @@ def selected(store: ModelStore, args: argparse.Namespace, default_profile: str) 
     if not args.names and not args.profile:
         return store.manifest.select([], default_profile)
     return store.manifest.select(args.names, args.profile or "")
+
+
+def configured_wake_models(store: ModelStore, config: Config) -> list[str]:
+    """The wake models the configuration names that are in the manifest (`micro_okay_nabu` for
+    microWakeWord's okay_nabu): pulled and verified with the profile."""
+    from satellite.app.wake import wake_model_names
+
+    return [n for n in wake_model_names(config.wake) if n in store.manifest.models]
 
 
 def list_models(store: ModelStore, profile: str, out: TextIO) -> int:

@@ -29,7 +29,16 @@ from satellite.errors import ModelError
 
 SourceKind = Literal["url", "npm", "pip"]
 
-KINDS: Final = ("wake_features", "wake", "vad", "stt", "llm", "tts", "test_audio")
+KINDS: Final = (
+    "wake_features",
+    "wake",
+    "wake_micro",
+    "vad",
+    "stt",
+    "llm",
+    "tts",
+    "test_audio",
+)
 """Model kinds: what the satellite knows how to use, and `test_audio` (recordings only the tests
 use, fetched and checked like any model)."""
 
