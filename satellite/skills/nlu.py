@@ -50,6 +50,8 @@ class Understanding:
     """The sentence that matched: the text, its words, or the template it is a slip from."""
     reason: str = ""
     """Why nothing matches (empty, too long, no sentence close to it, ambiguous)."""
+    unusable: bool = False
+    """The text is no command at all (empty, too long, no words): nothing should guess at it."""
 
 
 def provided_lists(config: SkillsConfig) -> dict[str, Any]:
@@ -131,7 +133,7 @@ class SkillSet:
             return Understanding(None, reason="no skills are loaded")
         found = loaded.matcher.find(text)
         if found.result is None:
-            return Understanding(None, reason=found.reason)
+            return Understanding(None, reason=found.reason, unusable=found.unusable)
         result = found.result
         skill = (result.intent_metadata or {}).get("skill", "")
         spec = loaded.specs.get((skill, result.intent.name))

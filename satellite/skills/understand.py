@@ -46,6 +46,8 @@ class Found:
     """The sentence hassil matched (the repaired one when fuzzy)."""
     reason: str = ""
     """Why nothing matches."""
+    unusable: bool = False
+    """The text itself is no command (empty, too long, no words): nothing should guess."""
 
 
 class TextMatcher:
@@ -59,10 +61,11 @@ class TextMatcher:
     def find(self, text: str) -> Found:
         problem = _too_long(text)
         if problem:
-            return Found(reason=problem)
+            return Found(reason=problem, unusable=True)
         spoken = words(text, self._language)
         if not spoken:
-            return Found(reason="it has no words" if text.strip() else "the text is empty")
+            reason = "it has no words" if text.strip() else "the text is empty"
+            return Found(reason=reason, unusable=True)
         result = self._hassil(text)
         if result is not None:
             return Found(result, "exact", text)
