@@ -51,9 +51,12 @@ class Path:
 
 @dataclass(frozen=True)
 class Candidate:
-    intent: str
-    template: str
+    template: Template
     path: Path
+
+    @property
+    def intent(self) -> str:
+        return self.template.intent
 
     @property
     def sentence(self) -> str:
@@ -62,7 +65,8 @@ class Candidate:
 
     @property
     def outcome(self) -> tuple[str, frozenset[tuple[str, str]]]:
-        return self.intent, frozenset(self.path.slots)
+        """What it means: the intent and every slot, those of the text and the fixed ones."""
+        return self.intent, frozenset(self.path.slots + self.template.fixed)
 
 
 @dataclass(frozen=True)
@@ -180,7 +184,7 @@ def best_candidate(
     for template in templates:
         path = aligner.align(template)
         if path is not None:
-            found.append(Candidate(template.intent, template.text, path))
+            found.append(Candidate(template, path))
     if not found:
         return FuzzyResult(None, "no sentence of any skill is close to it")
     found.sort(key=lambda c: (c.path.cost, -c.path.exact))

@@ -88,6 +88,8 @@ class Template:
     intent: str
     text: str
     part: Part
+    fixed: tuple[tuple[str, str], ...] = ()
+    """The block's fixed slots (`slots:`), part of what the template means."""
 
 
 def build_templates(intents: Intents) -> tuple[tuple[Template, ...], frozenset[str]]:
@@ -98,10 +100,11 @@ def build_templates(intents: Intents) -> tuple[tuple[Template, ...], frozenset[s
         for data in intent.data:
             lists = {**intents.slot_lists, **data.slot_lists}
             rules = {**intents.expansion_rules, **data.expansion_rules}
+            fixed = tuple(sorted((str(k), repr(v)) for k, v in (data.slots or {}).items()))
             for text in data.sentence_texts:
                 part = builder.template(text, lists, rules)
                 if part is not None:
-                    found.append(Template(intent.name, text, part))
+                    found.append(Template(intent.name, text, part, fixed))
     return tuple(found), frozenset(builder.vocabulary)
 
 

@@ -2,7 +2,8 @@
 
 `words()` lower-cases, reads `%` as "percent" and `&` as "and", splits at punctuation, hyphens
 and underscores (keeping apostrophes inside words), spells digits out in hassil's own words
-("25" → "twenty five") and opens the everyday contractions ("what's" → "what is"). Control
+("25" → "twenty five"), opens the everyday contractions ("what's" → "what is") and writes out
+the abbreviations of units of time ("5 min" → "5 minutes"). Control
 characters, unpaired surrogates (undecodable bytes) and the like are spaces.
 
 The rest says which edits the matcher may make: `FILLERS` (said around a command, dropped at a
@@ -49,6 +50,12 @@ _CONTRACTIONS: Final = {
     "isn't": ("is", "not"),
     "aren't": ("are", "not"),
     "shouldn't": ("should", "not"),
+    "min": ("minutes",),
+    "mins": ("minutes",),
+    "sec": ("seconds",),
+    "secs": ("seconds",),
+    "hr": ("hours",),
+    "hrs": ("hours",),
 }
 FILLERS: Final = frozenset(
     {
