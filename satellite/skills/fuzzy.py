@@ -10,7 +10,8 @@ dynamic programming over word positions. Allowed, each at a cost:
 
 Nothing else: no other word may be added, dropped or replaced, and a slot (a list value, a
 number of a range) must be exactly one of its values. A template is a candidate when the total
-is at most MAX_COST and it matched more of its words exactly than it edited. The best candidate
+is at most MAX_COST and no more of its words were edited than matched exactly (a slot value's
+words count as matched). The best candidate
 wins only if no candidate of another intent or with other slot values comes within MARGIN of
 it; its repaired sentence (the template's own words, the slot values as typed) then goes to
 hassil, whose match must fill its slots from words that are in the text.
@@ -39,7 +40,7 @@ class Path:
 
     cost: float = 0.0
     exact: int = 0
-    """Template words matched as typed."""
+    """Words matched as typed: template words and the words of slot values."""
     edits: int = 0
     """Template words typed with a slip or left out."""
     out: tuple[str, ...] = ()
@@ -135,7 +136,8 @@ class Aligner:
             for length in range(1, min(slot.longest, len(self.text) - pos) + 1):
                 value = slot.values.get(self.text[pos : pos + length])
                 if value is not None:
-                    _keep(found, pos + length, _step(path, 0.0, value, slot=(slot.name, value)))
+                    step = _step(path, 0.0, value, exact=length, slot=(slot.name, value))
+                    _keep(found, pos + length, step)
         return found
 
     def absorb(self, frontier: Frontier) -> Frontier:
