@@ -1,7 +1,8 @@
 """What happens outside a turn: MQTT commands carried out, and announcements.
 
 `Control.__call__` runs on the MQTT command thread: what must act at once (stop speech, volume)
-acts there; what touches the pipeline is handed to the processing thread with `submit`, and
+acts there; what touches the pipeline is handed to the processing thread with `submit` (a
+`Heard` text becomes a turn there, answered with the intent or why it was not understood), and
 speech goes to the speaker's queue (behind anything being said). Every command gets exactly one
 answer through its `reply`; a `Say` gets it when the text has been spoken.
 
@@ -21,6 +22,7 @@ from satellite.mqtt import (
     Command,
     ContinueSession,
     EndSession,
+    Heard,
     Listen,
     Mute,
     Reply,
@@ -78,6 +80,8 @@ class Control:
             reply(True)
         elif isinstance(command, Say):
             self._say(command.text, command.volume, reply)
+        elif isinstance(command, Heard):
+            self._heard(command.text, reply)
         elif isinstance(command, Listen | ContinueSession):
             self._listen(command.text, reply)
         elif isinstance(command, EndSession):
@@ -90,6 +94,15 @@ class Control:
             reply(True)
             return
         self.announce(text, "say", done=lambda: reply(True), volume=volume)
+
+    def _heard(self, text: str, reply: Reply) -> None:
+        """A turn on `text` (on the processing thread); answered with what it came to."""
+
+        def turn(pipeline: Pipeline) -> None:
+            ok, detail = pipeline.text_turn(text)
+            reply(ok, detail)
+
+        self.submit(turn)
 
     def _listen(self, text: str | None, reply: Reply) -> None:
         def listen() -> None:

@@ -2,7 +2,9 @@
 
 `list` shows every skill with its intents and example sentences, then the skill files that
 could not be loaded (exit code 1 when there are any). `test` shows what a sentence would do,
-without doing it (exit code 1 when no skill matches).
+without doing it, through the same matcher as speech (`SkillSet.understand`: exact, then
+normalised, then a close match that never invents a slot value); when no skill matches, why
+(exit code 1).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 from typing import Any
 
 from satellite.config import Config
-from satellite.skills import Match, SkillsConfig, SkillSet
+from satellite.skills import SkillsConfig, SkillSet, Understanding
 from satellite.skills.model import Action, BuiltinAction
 
 
@@ -68,14 +70,27 @@ def describe_action(action: Action) -> str:
     return f"{kind} {target}"
 
 
-def _report(match: Match) -> dict[str, Any]:
+def _report(understanding: Understanding) -> dict[str, Any]:
+    match = understanding.match
+    if match is None:
+        return {"intent": None, "reason": understanding.reason}
     return {
         "intent": match.intent,
         "skill": match.skill,
         "slots": dict(match.slots),
         "response": match.response,
         "actions": [describe_action(a) for a in match.spec.actions],
+        "matched": understanding.how,
+        "sentence": understanding.sentence,
     }
+
+
+def printable(text: str, limit: int = 80) -> str:
+    """`text` safe to print on any terminal: undecodable bytes and control characters escaped,
+    cut at `limit` characters."""
+    shown = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text[:limit])
+    shown = shown.encode("utf-8", "backslashreplace").decode("utf-8")
+    return shown + (f"... ({len(text):,} characters)" if len(text) > limit else "")
 
 
 def _test(skills: SkillSet, sentence: str, as_json: bool) -> int:
@@ -85,17 +100,20 @@ def _test(skills: SkillSet, sentence: str, as_json: bool) -> int:
             " (see `satellite skills list`)",
             file=sys.stderr,
         )
-    match = skills.recognize(sentence)
-    if match is None:
-        print(f'no skill matches "{sentence}"', file=sys.stderr)
-        return 1
-    report = _report(match)
+    understanding = skills.understand(sentence)
+    match = understanding.match
+    report = _report(understanding)
     if as_json:
-        print(json.dumps(report))
-        return 0
+        print(json.dumps(report, ensure_ascii=True))
+        return 0 if match else 1
+    if match is None:
+        print(f'no skill matches "{printable(sentence)}": {understanding.reason}', file=sys.stderr)
+        return 1
     slots = ", ".join(f"{k}={v!r}" for k, v in match.slots.items()) or "(none)"
     print(f"intent:   {match.intent}  (skill {match.skill})")
     print(f"slots:    {slots}")
     print(f"response: {match.response}")
     print(f"actions:  {', '.join(report['actions']) or '(none)'}")
+    if understanding.how != "exact":
+        print(f'matched:  {understanding.how}, as "{printable(understanding.sentence)}"')
     return 0

@@ -2,7 +2,10 @@
 
 `hermes/tts/say` → `Say`; `hermes/hotword/toggleOff|toggleOn` → `Mute(True|False)`;
 `hermes/dialogueManager/startSession` → `Listen` (init type `action`) or `Say` (`notification`)
-in a new session; `continueSession` → `ContinueSession`; `endSession` → `EndSession`. A message
+in a new session; `continueSession` → `ContinueSession`; `endSession` → `EndSession`;
+`hermes/asr/textCaptured` from another recogniser → `Heard` (the text understood and acted on
+as if we had heard it; our own textCaptured, coming back from the broker, is told apart by
+`echo` and ignored). A message
 without `siteId` is for the site `default`, as in Rhasspy; `continueSession` and `endSession`
 have no site id and are ours when they name one of our sessions.
 """
@@ -19,6 +22,7 @@ from satellite.mqtt.remote_commands import (
     Command,
     ContinueSession,
     EndSession,
+    Heard,
     Listen,
     Mute,
     Say,
@@ -34,7 +38,16 @@ TOGGLE_OFF: Final = "hermes/hotword/toggleOff"
 START_SESSION: Final = "hermes/dialogueManager/startSession"
 CONTINUE_SESSION: Final = "hermes/dialogueManager/continueSession"
 END_SESSION: Final = "hermes/dialogueManager/endSession"
-INBOUND: Final = (TTS_SAY, TOGGLE_ON, TOGGLE_OFF, START_SESSION, CONTINUE_SESSION, END_SESSION)
+TEXT_CAPTURED: Final = "hermes/asr/textCaptured"
+INBOUND: Final = (
+    TTS_SAY,
+    TOGGLE_ON,
+    TOGGLE_OFF,
+    START_SESSION,
+    CONTINUE_SESSION,
+    END_SESSION,
+    TEXT_CAPTURED,
+)
 
 _STR = Field((str,))
 _SITE = {"siteId": _STR, "customData": _STR, "lang": _STR}
@@ -49,10 +62,18 @@ class HermesRequest:
 class HermesInbound:
     """Parses the Hermes requests for `site_id`; `knows(session_id)` tells our sessions."""
 
-    def __init__(self, site_id: str, limit: int, knows: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        site_id: str,
+        limit: int,
+        knows: Callable[[str], bool],
+        echo: Callable[[str, str | None], bool] = lambda text, session: False,
+    ) -> None:
         self.site_id = site_id
         self.limit = limit
         self.knows = knows
+        self.echo = echo
+        """True for a textCaptured (text, session id) that we published ourselves."""
         self._parsers: dict[str, Callable[[dict[str, Any]], HermesRequest | None]] = {
             TTS_SAY: self._say,
             TOGGLE_ON: lambda data: self._toggle(data, on=True),
@@ -60,6 +81,7 @@ class HermesInbound:
             START_SESSION: self._start_session,
             CONTINUE_SESSION: self._continue_session,
             END_SESSION: self._end_session,
+            TEXT_CAPTURED: self._text_captured,
         }
 
     def parse(self, topic: str, payload: bytes) -> HermesRequest | None:
@@ -143,3 +165,18 @@ class HermesInbound:
         if found is None:
             return None
         return HermesRequest(EndSession(found[0], found[1], origin=HERMES))
+
+    def _text_captured(self, data: dict[str, Any]) -> HermesRequest | None:
+        check_object(
+            data,
+            {
+                "text": Field((str,), required=True),
+                "sessionId": _STR,
+                "likelihood": Field((int, float)),
+                "seconds": Field((int, float)),
+            },
+        )
+        session = data.get("sessionId") or None
+        if not self._ours(data) or self.echo(data["text"], session):
+            return None
+        return HermesRequest(Heard(data["text"], session, origin=HERMES), data.get("customData"))

@@ -13,6 +13,7 @@ Payload fields are those of Rhasspy 2.5's Hermes reference and the `rhasspy-herm
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from satellite.mqtt.topics import topic_level
 
 HERMES: Final = "hermes"
 RECENT_SESSIONS: Final = 16
+ECHO_WINDOW: Final = 30.0
+"""Seconds within which our own textCaptured is expected back from the broker."""
 """Ended sessions that `continueSession` / `endSession` may still name."""
 
 Message = tuple[str, dict[str, Any]]
@@ -65,6 +68,9 @@ class HermesTranslator:
         self.site_id = site_id
         self._open: Session | None = None
         self._recent: deque[Session] = deque(maxlen=RECENT_SESSIONS)
+        self._captured: deque[tuple[str, str | None, float]] = deque(maxlen=RECENT_SESSIONS)
+        """(text, session id, when) of the textCaptured messages we sent, until they come
+        back (or ECHO_WINDOW seconds have passed)."""
         self._seconds = 0.0
         self._lock = threading.Lock()
 
@@ -79,6 +85,18 @@ class HermesTranslator:
         """The open session or a recently ended one."""
         with self._lock:
             return self._find(session_id) is not None
+
+    def echo(self, text: str, session_id: str | None) -> bool:
+        """A textCaptured we sent ourselves, come back from the broker (once per message)."""
+        now = time.monotonic()
+        with self._lock:
+            for sent in list(self._captured):
+                if now - sent[2] > ECHO_WINDOW:
+                    self._captured.remove(sent)
+                elif sent[:2] == (text, session_id):
+                    self._captured.remove(sent)
+                    return True
+            return False
 
     def _find(self, session_id: str) -> Session | None:
         if self._open is not None and self._open.id == session_id:
@@ -199,6 +217,7 @@ class HermesTranslator:
 
     def _text_captured(self, event: TranscriptEvent) -> Message:
         session = self._open
+        self._captured.append((event.text, session.id if session else None, time.monotonic()))
         return (
             "hermes/asr/textCaptured",
             {

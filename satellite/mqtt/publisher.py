@@ -177,7 +177,8 @@ class MqttPublisher:
         hermes_in = None
         if self.hermes is not None:
             limit = self.config.max_payload
-            hermes_in = HermesInbound(self.topics.site_id, limit, self.hermes.knows)
+            hermes = self.hermes
+            hermes_in = HermesInbound(self.topics.site_id, limit, hermes.knows, hermes.echo)
         inbound = Inbound(self.topics, self.config.max_payload, commands, hermes_in)
 
         def route(msg: mqtt.MQTTMessage) -> None:

@@ -1,9 +1,9 @@
 """Commands that arrive over MQTT, as typed frozen dataclasses, and the parsers of our topics.
 
 Our command topics are `<prefix>/<site_id>/<name>` (see docs/MQTT.md for the payloads):
-`say`, `listen`, `stop`, `mute`, `volume`. Hermes messages become the same objects
-(`satellite.mqtt.hermes_in`). Every command may carry `request_id` (the `id` of the request,
-echoed in its result) and `origin` (`mqtt` or `hermes`).
+`say`, `listen` (with a text: `Heard`), `stop`, `mute`, `volume`. Hermes messages become the
+same objects (`satellite.mqtt.hermes_in`). Every command may carry `request_id` (the `id` of
+the request, echoed in its result) and `origin` (`mqtt` or `hermes`).
 """
 
 from __future__ import annotations
@@ -49,6 +49,18 @@ class Listen(Command):
     session_id: str | None = None
     """The Hermes session the turn belongs to; None lets the satellite make one."""
     text: str | None = None
+
+
+@dataclass(frozen=True)
+class Heard(Command):
+    """Understand `text` and act on it as if speech-to-text had heard it: the `listen` command
+    with text, or Hermes `asr/textCaptured` from another recogniser. The text may be anything
+    (empty, long, not English): the skills' matcher says what it is; the result tells."""
+
+    name: ClassVar[str] = "listen"
+    text: str
+    session_id: str | None = None
+    """The Hermes session it was heard in, if any."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +162,12 @@ def _parse_trigger(payload: bytes, limit: int, what: str) -> str | None:
     return None
 
 
-def parse_listen(payload: bytes, limit: int) -> Listen:
+def parse_listen(payload: bytes, limit: int) -> Listen | Heard:
+    """Like `stop`, or `{"text": "turn on the kitchen light", "id": "..."}`: that text heard."""
+    data, _text = _json_or_text(payload, limit)
+    if data is not None and "text" in data:
+        check_object(data, {"text": Field((str,), required=True)})
+        return Heard(data["text"], request_id=data.get("id"))
     return Listen(request_id=_parse_trigger(payload, limit, "listen"))
 
 

@@ -11,7 +11,7 @@ See docs/SKILLS.md for the file format.
 from satellite.skills.actions import ActionResult, ActionRunner
 from satellite.skills.config import DeviceConfig, SkillsConfig, builtin_plugins_dir
 from satellite.skills.model import IntentSpec, Match, Problem, Skill, SlotValue
-from satellite.skills.nlu import SkillSet
+from satellite.skills.nlu import SkillSet, Understanding
 from satellite.skills.services import ActionError, Publisher, Services
 from satellite.skills.timers import Timer, TimerManager
 
@@ -31,5 +31,6 @@ __all__ = [
     "SlotValue",
     "Timer",
     "TimerManager",
+    "Understanding",
     "builtin_plugins_dir",
 ]

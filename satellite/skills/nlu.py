@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from hassil import Intents, parse_sentence, recognize_best
+from hassil import Intents, parse_sentence
 
 from satellite.skills.builtin import BUILTINS
 from satellite.skills.config import SkillsConfig
@@ -23,6 +23,7 @@ from satellite.skills.model import IntentSpec, Match, Problem, Skill, SlotValue
 from satellite.skills.responses import render
 from satellite.skills.services import ActionError, Services
 from satellite.skills.templates import first_wording
+from satellite.skills.understand import TextMatcher
 
 _LOGGER = logging.getLogger(__name__)
 PROVIDED_LISTS = ("area", "name")
@@ -35,6 +36,22 @@ class _Loaded:
     problems: tuple[Problem, ...] = ()
     intents: Any = None
     specs: Mapping[tuple[str, str], IntentSpec] = field(default_factory=dict)
+    matcher: TextMatcher | None = None
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What a text means to the skills: a match, or why there is none."""
+
+    match: Match | None
+    how: str = ""
+    """`exact`, `normalised` (case, punctuation, digits, contractions) or `fuzzy`."""
+    sentence: str = ""
+    """The sentence that matched: the text, its words, or the template it is a slip from."""
+    reason: str = ""
+    """Why nothing matches (empty, too long, no sentence close to it, ambiguous)."""
+    unusable: bool = False
+    """The text is no command at all (empty, too long, no words): nothing should guess at it."""
 
 
 def provided_lists(config: SkillsConfig) -> dict[str, Any]:
@@ -105,21 +122,28 @@ class SkillSet:
         return found
 
     def recognize(self, text: str) -> Match | None:
-        """The best match for `text`, or None when no sentence fits."""
+        """The best match for `text`, or None when no sentence fits (see `understand`)."""
+        return self.understand(text).match
+
+    def understand(self, text: str) -> Understanding:
+        """The match for `text`, exactly or a slip away from a template (never with a slot
+        value that is not in the text), or why there is none; see `skills.understand`."""
         loaded = self._loaded
-        result = recognize_best(
-            text, loaded.intents, language=self.config.language, best_slot_name="name"
-        )
-        if result is None:
-            return None
+        if loaded.matcher is None:
+            return Understanding(None, reason="no skills are loaded")
+        found = loaded.matcher.find(text)
+        if found.result is None:
+            return Understanding(None, reason=found.reason, unusable=found.unusable)
+        result = found.result
         skill = (result.intent_metadata or {}).get("skill", "")
         spec = loaded.specs.get((skill, result.intent.name))
         if spec is None:
-            return None
+            return Understanding(None, reason=f"no skill has the intent {result.intent.name}")
         slots = {name: typed(entity.value) for name, entity in result.entities.items()}
         values = self._values(spec, slots, text)
         response = render(spec.response, values)
-        return Match(spec.name, slots, text, response, spec.skill, spec, values)
+        match = Match(spec.name, slots, text, response, spec.skill, spec, values)
+        return Understanding(match, found.how, found.sentence)
 
     def match(self, intent: str, slots: Mapping[str, Any], text: str) -> Match | None:
         """A `Match` of `intent` with `slots` chosen elsewhere (the language model), as if a
@@ -227,7 +251,9 @@ class _Merger:
     def result(self, problems: tuple[Problem, ...]) -> _Loaded:
         data = _hassil_dict(self.skills, self.lists, self.rules, self.config.language)
         specs = {(i.skill, i.name): i for s in self.skills for i in s.intents}
-        return _Loaded(tuple(self.skills), problems, Intents.from_dict(data), specs)
+        intents = Intents.from_dict(data)
+        matcher = TextMatcher(intents, self.config.language)
+        return _Loaded(tuple(self.skills), problems, intents, specs, matcher)
 
 
 def _hassil_dict(

@@ -63,15 +63,18 @@ class _Turn:
     nlu_ms: float = 0.0
     action_ms: float = 0.0
     intent_ms: float | None = None
+    reason: str = ""
+    """Why the text matches no intent."""
 
     def timings(
-        self, utterance: UtteranceEvent, timing: SpeechTiming | None, speech_began: float
+        self, t: float, vad_tail: float, timing: SpeechTiming | None, speech_began: float
     ) -> TimingsEvent:
-        """The turn's figures; `speech_began`: seconds from the start of the turn to speech."""
+        """The turn's figures; `vad_tail`: seconds from the end of speech to the turn (audio
+        time); `speech_began`: seconds from the start of the turn to speech."""
         first = timing.first_audio if timing else None
         return TimingsEvent(
-            t=utterance.t,
-            vad_tail_ms=_ms(utterance.t - utterance.end),
+            t=t,
+            vad_tail_ms=_ms(vad_tail),
             stt_ms=self.stt_ms,
             nlu_ms=self.nlu_ms,
             action_ms=self.action_ms,
@@ -119,9 +122,33 @@ class Assistant:
         else:
             yield NotRecognizedEvent(t=t, text=transcript.text, reason=transcript.reason)
         turn = _Turn(stt_ms=stt_ms)
-        match = self._understand(heard, turn)
+        match = self._understand(heard, turn) if heard else None
         if heard and match is None and not turn.llm_answers:
             yield NotRecognizedEvent(t=t, text=heard, reason="no intent matches")
+        yield from self._rest(heard, match, turn, (t, utterance.t - utterance.end), clock)
+
+    def respond(self, text: str, t: float) -> Iterator[TurnStep]:
+        """A turn on text heard elsewhere (another recogniser; the `listen` command with text):
+        the same matcher, action and reply as speech; `t` is the time of the turn."""
+        start = time.monotonic()
+        clock = Stopwatch(start)
+        turn = _Turn()
+        match = self._understand(text, turn)
+        if match is None and not turn.llm_answers:
+            yield NotRecognizedEvent(t=t, text=text[:200], reason=turn.reason)
+        yield from self._rest(text, match, turn, (t, 0.0), clock)
+
+    def _rest(
+        self,
+        heard: str,
+        match: Match | None,
+        turn: _Turn,
+        when: tuple[float, float],
+        clock: Stopwatch,
+    ) -> Iterator[TurnStep]:
+        """After understanding: the intent, the action, the reply and the turn's timings;
+        `when`: the turn's time and its VAD tail (seconds)."""
+        (t, vad_tail), start = when, clock.start
         turn.nlu_ms = clock.lap()
         reply, source = SORRY, "error"
         if match is not None:
@@ -146,15 +173,15 @@ class Assistant:
                     t=t, text=reply, source=source, intent=match.intent if match else ""
                 )
             timing = yield from self._say(reply, t)
-        yield turn.timings(utterance, timing, began - start)
+        yield turn.timings(t, vad_tail, timing, began - start)
 
     def _understand(self, text: str, turn: _Turn) -> Match | None:
         """The templates' match for `text`, else the language model's choice of intent (None
-        with `turn.llm_answers` set when the model will answer instead)."""
-        if not text:
-            return None
-        match = self.skills.recognize(text)
-        if match is not None or self.llm is None:
+        with `turn.llm_answers` set when the model will answer instead); `turn.reason` says
+        why there is none."""
+        understanding = self.skills.understand(text)
+        match, turn.reason = understanding.match, understanding.reason
+        if match is not None or self.llm is None or understanding.unusable:
             return match
         try:
             match = self.llm.choose(text, turn.llm)
@@ -219,6 +246,7 @@ class Stopwatch:
     """Milliseconds between successive `lap()` calls."""
 
     def __init__(self, start: float) -> None:
+        self.start = start
         self._last = start
 
     def lap(self) -> float:

@@ -16,11 +16,18 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from satellite.events import Event, StateEvent, UtteranceEvent
+from satellite.events import (
+    Event,
+    IntentEvent,
+    NotRecognizedEvent,
+    ReplyEvent,
+    StateEvent,
+    UtteranceEvent,
+)
 from satellite.voice.listener import Listener
 from satellite.voice.state import State, StateMachine
 
@@ -73,6 +80,15 @@ class TurnHandler(Protocol):
     def __call__(self, utterance: UtteranceEvent) -> Iterable[TurnStep]: ...
 
 
+@runtime_checkable
+class TextHandler(Protocol):
+    """A turn handler that also takes text heard elsewhere (the assistant)."""
+
+    def __call__(self, utterance: UtteranceEvent) -> Iterable[TurnStep]: ...
+
+    def respond(self, text: str, t: float) -> Iterable[TurnStep]: ...
+
+
 Chime = Callable[[str], None]
 """Plays the `wake` or `end` earcon."""
 
@@ -97,7 +113,14 @@ def run_handler(
     chime: Chime | None = None,
 ) -> Iterator[Event]:
     """The events of one turn: the handler's, and the state changes its steps call for."""
-    for step in handler(utterance):
+    return run_steps(handler(utterance), machine, chime)
+
+
+def run_steps(
+    steps: Iterable[TurnStep], machine: StateMachine, chime: Chime | None = None
+) -> Iterator[Event]:
+    """The events of a turn's steps, and the state changes the steps call for."""
+    for step in steps:
         if isinstance(step, Speaking):
             yield from move(machine, State.SPEAKING, step.t)
         elif isinstance(step, Spoken):
@@ -105,6 +128,17 @@ def run_handler(
                 chime("end")
         else:
             yield step
+
+
+def _outcome(event: Event, outcome: tuple[bool, str]) -> tuple[bool, str]:
+    """What a turn came to, so far: the intent it acted on, or why it did not understand."""
+    if isinstance(event, IntentEvent):
+        return True, f"intent {event.name}"
+    if isinstance(event, NotRecognizedEvent) and not outcome[0]:
+        return False, f"not understood: {event.reason}"
+    if isinstance(event, ReplyEvent) and event.source == "llm":
+        return True, "answered by the language model"
+    return outcome
 
 
 class Pipeline:
@@ -172,16 +206,37 @@ class Pipeline:
         elif isinstance(event, UtteranceEvent):
             self._turn(event)
 
-    def _turn(self, utterance: UtteranceEvent) -> None:
+    def text_turn(self, text: str) -> tuple[bool, str]:
+        """A turn on `text` heard elsewhere (another recogniser; `listen` with text), as if it
+        had been heard after the wake word; (understood and acted on, what happened)."""
+        handler = self.handler
+        if not isinstance(handler, TextHandler):
+            return False, "this satellite takes no text"
+        if self.machine.state is State.MUTED:
+            return False, "muted: unmute to give commands"
+        if self.machine.state is State.LISTENING:
+            self.listener.cancel()  # the text is what was heard
+        else:
+            self._enter(State.LISTENING)
+        return self._turn(None, handler.respond(text, self.listener.now))
+
+    def _turn(
+        self, utterance: UtteranceEvent | None, steps: Iterable[TurnStep] | None = None
+    ) -> tuple[bool, str]:
         self._enter(State.THINKING)
-        if self.handler is not None:
-            try:
-                for event in run_handler(self.handler, utterance, self.machine, self.chime):
-                    self.bus.publish(event)
-            except Exception:
-                log.exception("turn failed")
+        outcome = (False, "nothing handles the turn")
+        if steps is None and self.handler is not None and utterance is not None:
+            steps = self.handler(utterance)
+        try:
+            for event in run_steps(steps or (), self.machine, self.chime):
+                self.bus.publish(event)
+                outcome = _outcome(event, outcome)
+        except Exception:
+            log.exception("turn failed")
+            outcome = (False, "the turn failed (see the log)")
         if self.machine.state is not State.MUTED:
             self._enter(State.IDLE)
+        return outcome
 
     def _chime(self, kind: str) -> None:
         if self.chime is not None:
