@@ -27,6 +27,7 @@ its drift after the warm-up, the longest time spent in each state (wall clock), 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -37,6 +38,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,8 @@ CHATTER = (
 )
 WARM_UP_MINUTES = 5
 NOT_TURN_REPLIES = ("say", "timer", "timeout")
+RECONNECT = 5.0
+"""Seconds after the broker is back within which the satellite has reconnected."""
 
 
 def write_config(folder: Path, port: int) -> Path:
@@ -90,6 +94,7 @@ class Feeder:
         self.expected: Counter[str] = Counter()
         self.segments: Counter[str] = Counter()
         self.audio_seconds = 0.0
+        self.pending = ""
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="feeder", daemon=True)
 
@@ -100,7 +105,7 @@ class Feeder:
             text = self.rng.choice(list(COMMANDS))
             voice = self.rng.choice(VOICES[:3])
             noise = self.rng.choice((None, None, 20.0))
-            self.expected[COMMANDS[text]] += 1
+            self.pending = COMMANDS[text]  # expected once it has been fed whole
             return take(text, voice, 160, 0.5, noise, n).silence(1.5).audio
         if kind == "chatter":
             t = Take().silence(0.5)
@@ -122,8 +127,12 @@ class Feeder:
                     if self.stop.is_set():
                         break
                     self.proc.stdin.write(audio[start : start + 16000].tobytes())
-                self.proc.stdin.flush()
-                self.audio_seconds += len(audio) / 16000
+                else:
+                    self.proc.stdin.flush()
+                    self.audio_seconds += len(audio) / 16000
+                    if self.pending:
+                        self.expected[self.pending] += 1
+                self.pending = ""
         except (BrokenPipeError, ValueError, OSError):
             pass
 
@@ -142,8 +151,11 @@ def fuzz_messages(rng: random.Random) -> list[tuple[str, bytes]]:
         "hermes/dialogueManager/continueSession",
         "hermes/dialogueManager/endSession",
     ]
-    bad = (big, junk, deep, b"", b"null", b'{"volume": 250}', b'{"text": 5}', b"\xff\xfe")
+    bad = (big, junk, deep, b"null", b"[1, 2]", b'"PRESS', b"\xff\xfe", b"ON OFF")
+    shaped = (b"", b'{"volume": 250}', b'{"text": 5}', b'{"siteId": 7}')  # wrong shapes
     messages = [(topic, rng.choice(bad)) for topic in ours + hermes]
+    # not on stop, listen or mute, where an empty or any object is a valid command
+    messages += [(topic, rng.choice(shaped)) for topic in (ours[0], ours[4], *hermes)]
     other_site = json.dumps({"siteId": "elsewhere", "text": "not for us"}).encode()
     messages += [("hermes/tts/say", other_site), ("homeassistant/status", b"online")]
     messages += [(f"{BASE}/volume", str(rng.randrange(30, 90)).encode())]
@@ -178,6 +190,28 @@ class Fuzzer:
         client.loop_stop()
 
 
+class Outages:
+    """Stops the broker every `every` seconds for `length` seconds: SIGTERM and SIGKILL in turn."""
+
+    def __init__(self, broker: Broker, every: float, length: float) -> None:
+        self.broker = broker
+        self.every = every
+        self.length = length
+        self.done: list[tuple[str, float, float]] = []
+        """How, and the wall-clock times it went down and came back."""
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="outages", daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.wait(self.every):
+            how = "kill -9" if len(self.done) % 2 else "stop"
+            down = time.time()
+            self.broker.kill() if how == "kill -9" else self.broker.stop()
+            self.stop.wait(self.length)
+            self.broker.start()
+            self.done.append((how, down, time.time()))
+
+
 class Events:
     """Reads the satellite's --jsonl output: turns, counts, the wall time spent in each state."""
 
@@ -187,9 +221,6 @@ class Events:
         self.turns = 0
         self.answered = 0
         self.understood: Counter[str] = Counter()
-        self.results: Counter[str] = Counter()
-        self.state = ("idle", time.monotonic())
-        self.longest: dict[str, float] = {}
         self.in_turn = False
         self.replied = False
         self.thread = threading.Thread(target=self._run, name="events", daemon=True)
@@ -205,9 +236,7 @@ class Events:
     def _event(self, event: dict[str, Any]) -> None:
         kind = event.get("type", "?")
         self.produced[kind] += 1
-        if kind == "state":
-            self._state(str(event.get("state")))
-        elif kind in ("transcript", "not_recognized") and not self.in_turn:
+        if kind in ("transcript", "not_recognized") and not self.in_turn:
             self.in_turn, self.replied = True, False
             self.turns += 1
         elif kind == "intent":
@@ -219,15 +248,25 @@ class Events:
         elif kind == "timings":
             self.in_turn = False
 
-    def _state(self, state: str) -> None:
-        now = time.monotonic()
-        previous, since = self.state
-        self.longest[previous] = max(self.longest.get(previous, 0.0), now - since)
-        self.state = (state, now)
 
-    def current_age(self) -> tuple[str, float]:
-        state, since = self.state
-        return state, time.monotonic() - since
+
+def state_times(sub: Subscriber, outages: list[tuple[float, float]]) -> dict[str, float]:
+    """The longest wall-clock time spent in each state, from the retained `state` messages
+    (their `timestamp` is when the state changed). While the broker is away only the latest
+    state is kept, so a stay that overlaps an outage (or the reconnection after it) is left out.
+    """
+    changes: list[tuple[float, str]] = []
+    for message in sub.on(f"{BASE}/state"):
+        data = message.json()
+        when = datetime.fromisoformat(data["timestamp"]).timestamp()
+        if not changes or changes[-1][1] != data["state"]:
+            changes.append((when, str(data["state"])))
+    longest: dict[str, float] = {}
+    for (start, state), (end, _) in itertools.pairwise(changes):
+        if any(start < up + RECONNECT and end > down for down, up in outages):
+            continue
+        longest[state] = round(max(longest.get(state, 0.0), end - start), 1)
+    return longest
 
 
 def rss_mb(pid: int) -> float:
@@ -247,7 +286,7 @@ def delivered(sub: Subscriber) -> tuple[Counter[str], int, int]:
     duplicates = marked = 0
     for message in list(sub.messages):
         kind = message.topic.removeprefix(BASE + "/")
-        if kind not in EVENT_TOPICS.values() and kind != "result":
+        if kind not in EVENT_TOPICS and kind != "result":
             continue
         try:
             data = message.json()
@@ -295,29 +334,22 @@ def supervise(
     start = time.monotonic()
     end = start + args.minutes * 60
     rss: list[float] = []
-    outages: list[str] = []
-    oldest = 0.0
-    next_minute, next_outage = start, start + args.outage_every
+    outages = Outages(broker, args.outage_every, args.outage)
+    outages.thread.start()
+    next_minute = start
     while time.monotonic() < end and proc.poll() is None:
         now = time.monotonic()
         if now >= next_minute:
             rss.append(round(rss_mb(proc.pid), 1))
-            state, age = events.current_age()
             print(f"{(now - start) / 60:5.1f} min  rss {rss[-1]} MB  turns {events.turns}  "
-                  f"answered {events.answered}  state {state} {age:.1f} s", flush=True)
+                  f"answered {events.answered}  outages {len(outages.done)}", flush=True)
             next_minute += 60
-        oldest = max(oldest, events.current_age()[1])
-        if now >= next_outage:
-            how = "kill -9" if len(outages) % 2 else "stop"
-            broker.kill() if how == "kill -9" else broker.stop()
-            time.sleep(args.outage)
-            broker.start()
-            outages.append(f"{how} at {(now - start) / 60:.1f} min for {args.outage} s")
-            next_outage += args.outage_every
         time.sleep(0.5)
     feeder.stop.set()
     fuzzer.stop.set()
+    outages.stop.set()
     fuzzer.thread.join(10)
+    outages.thread.join(args.outage + 15)
     time.sleep(args.settle)  # the last turn ends, the outbox drains
     stopped = time.monotonic()
     proc.send_signal(signal.SIGTERM)
@@ -327,7 +359,7 @@ def supervise(
         code = None
     exit_seconds = time.monotonic() - stopped
     time.sleep(5)  # the last messages reach the subscriber
-    return report(args, events, feeder, fuzzer, sub, rss, outages, code, exit_seconds, oldest)
+    return report(args, events, feeder, fuzzer, sub, rss, outages, code, exit_seconds)
 
 
 def report(
@@ -337,10 +369,9 @@ def report(
     fuzzer: Fuzzer,
     sub: Subscriber,
     rss: list[float],
-    outages: list[str],
+    outages: Outages,
     code: int | None,
     exit_seconds: float,
-    oldest: float,
 ) -> dict[str, Any]:
     kinds, duplicates, marked = delivered(sub)
     published = {t for t in EVENT_TOPICS if t != "state"}
@@ -363,11 +394,10 @@ def report(
         "duplicates_marked_redelivery": marked,
         "results": {k: v for k, v in sorted(kinds.items()) if k.startswith("result:")},
         "fuzz_messages": fuzzer.sent,
-        "broker_outages": outages,
+        "broker_outages": [f"{how} for {up - down:.0f} s" for how, down, up in outages.done],
         "rss_mb_per_minute": rss,
         "rss_drift_after_warm_up_pct": drift,
-        "longest_state_s": {k: round(v, 1) for k, v in sorted(events.longest.items())},
-        "oldest_state_age_seen_s": round(oldest, 1),
+        "longest_state_s": state_times(sub, [(down, up) for _, down, up in outages.done]),
         "sigterm_exit_s": round(exit_seconds, 2),
         "exit_code": code,
     }

@@ -160,7 +160,7 @@ class Daemon:
         self.stopping.set()
         if self.pipeline.busy:
             self.pipeline.stop_turn()
-        capture.join(timeout=0.5)
+        capture.join(timeout=0.2)  # a daemon thread: a read that blocks is left behind
 
     def _next(self) -> bool:
         """Process the next frame, if one comes soon; True at the end of the input."""

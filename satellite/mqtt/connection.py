@@ -143,7 +143,9 @@ class Connection:
             for message in entry.messages:
                 self._send(message, entry.seq)
 
-    def _send(self, message: Outgoing, seq: int | None = None) -> None:
+    def _send(self, message: Outgoing, seq: int | None = None, again: bool = True) -> None:
+        """Hand `message` (of event `seq`) to paho; `again`: the outbox sends it again if the
+        connection drops before it is acknowledged."""
         client = self._client
         if client is None:
             self._outbox.failed(seq)
@@ -156,7 +158,7 @@ class Connection:
                 self._outbox.failed(seq)
                 return
             if info.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
-                self._outbox.sent(info.mid, seq, message)
+                self._outbox.sent(info.mid, seq, message if again else None)
                 return
         log.error("MQTT: publish on %s failed: %s", message.topic, mqtt.error_string(info.rc))
         self._outbox.failed(seq)
@@ -173,7 +175,7 @@ class Connection:
         self._problem = None
         self._connected.set()
         self._outbox.set_online(True)
-        self._send(Outgoing(self.availability, ONLINE, retain=True))
+        self._send(Outgoing(self.availability, ONLINE, retain=True), again=False)
         if self._routes:
             client.subscribe([(topic, 1) for topic in self._routes])
 

@@ -175,11 +175,12 @@ class Outbox:
         with self._cond:
             again = []
             for seq, message in self._inflight.values():
-                if seq is None or message is None:
-                    continue
-                self._unacked[seq] -= 1  # counted again when it is handed out
-                if self._unacked[seq] <= 0:
-                    del self._unacked[seq]
+                if message is None or message.topic in self._retained:
+                    continue  # the latest retained state goes out first anyway
+                if seq is not None:
+                    self._unacked[seq] -= 1  # counted again when it is handed out
+                    if self._unacked[seq] <= 0:
+                        del self._unacked[seq]
                 again.append(Entry(seq, (mark_redelivery(message),), redelivery=True))
             self._events.extendleft(reversed(again))
             self._inflight.clear()

@@ -41,7 +41,7 @@ class SpeechTiming:
 
 ANNOUNCE_QUEUE: Final = 20
 """Announcements that may wait for the speaker; more are refused."""
-CLOSE_WAIT: Final = 0.5
+CLOSE_WAIT: Final = 0.3
 """Seconds `close()` waits for the announcement being said."""
 
 Done = Callable[[bool], None]

@@ -3,8 +3,8 @@
 A `Turn` runs the turn handler on one utterance: it publishes each event, moves the state to
 `speaking` when the handler says so and plays the end earcon. It can be `abandon`ed at any
 moment (its time ran out, `stop`, `mute`): from then on it changes no state and says nothing
-more, but it runs to its end in the background, and the events it still yields (the result of
-an action that did finish) are published.
+more. An action already under way runs to its end in the background and what it yields (its
+reply, the timings) is published; an action not yet started is not started any more.
 
 A runner decides where turns run:
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from satellite.config import TimeoutsConfig
-from satellite.events import Event, StateEvent, UtteranceEvent
+from satellite.events import Event, IntentEvent, StateEvent, UtteranceEvent
 from satellite.voice.state import State
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,8 @@ class Turn:
             if self._abandoned:
                 log.info("a turn abandoned earlier went on: %s", step.type)
             parts.publish(step)
+            if self._abandoned and isinstance(step, IntentEvent):
+                return False  # understood too late: its action is not started any more
         return True
 
 
