@@ -103,7 +103,8 @@ class StdinSource(SourceBase):
         self.name = name
         # unbuffered: a read blocked at shutdown holds no lock of the interpreter's (a
         # buffered stdin would abort the exit: "could not acquire lock ... at shutdown")
-        self._stream = stream if stream is not None else sys.stdin.buffer.raw
+        raw: BinaryIO = getattr(sys.stdin.buffer, "raw", sys.stdin.buffer)
+        self._stream = stream if stream is not None else raw
         self._ended = False
 
     def read(self, samples: int) -> np.ndarray | None:
