@@ -1,12 +1,13 @@
 """The ordered, bounded holding area between the pipeline and paho.
 
 paho keeps QoS 1 messages it could not send and sends them again after reconnecting, but its
-store is unbounded, refuses the newest message (not the oldest) when a limit is set, and sends
-anything published from `on_connect` before the messages it resends. So the outbox hands paho
-only what it can send now: events wait here, in order, while the broker is away (the oldest
-is dropped when `limit` is reached; of each retained topic only the latest message is kept),
-at most `MAX_INFLIGHT` messages are with paho unacknowledged, and after a reconnect nothing new
-goes out until paho's resent messages are acknowledged.
+store is unbounded, refuses the newest message (not the oldest) when a limit is set, sends
+anything published from `on_connect` before the messages it resends, and resends a message as
+it was. So the outbox hands paho only what it can send now: events wait here, in order, while
+the broker is away (the oldest is dropped when `limit` is reached; of each retained topic only
+the latest message is kept), at most `MAX_INFLIGHT` messages are with paho unacknowledged, and
+when the connection drops the connection empties paho's store and `take_back()` puts the
+messages that were in flight first in line again, marked `"redelivery": true`.
 
 With a `Journal` the events are also on disk until the broker acknowledged every message of
 them, so those not yet delivered come back, first and in order, after a restart.
