@@ -303,6 +303,20 @@ def delivered(sub: Subscriber) -> tuple[Counter[str], int, int]:
     return kinds, duplicates, marked
 
 
+def settle(events: Events, quiet: float, longest: float = 180.0) -> None:
+    """Wait until no event has come for `quiet` seconds (at most `longest`): up to 60 s of
+    audio wait in the satellite's queue when the input stops."""
+    deadline = time.monotonic() + longest
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        total = sum(events.produced.values())
+        if total != last:
+            last, since = total, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.5)
+
+
 def run_soak(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     broker = Broker(folder / "broker", persistence=True)
     broker.start()
@@ -350,7 +364,7 @@ def supervise(
     outages.stop.set()
     fuzzer.thread.join(10)
     outages.thread.join(args.outage + 15)
-    time.sleep(args.settle)  # the last turn ends, the outbox drains
+    settle(events, args.settle)  # the audio still queued is heard, the last turn ends
     stopped = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     try:
@@ -411,7 +425,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--outage-every", type=float, default=300.0, help="seconds")
     parser.add_argument("--outage", type=float, default=20.0, help="seconds the broker is down")
-    parser.add_argument("--settle", type=float, default=20.0, help="seconds before SIGTERM")
+    parser.add_argument(
+        "--settle", type=float, default=30.0, help="seconds without events before SIGTERM"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="satellite-soak-") as folder:
         result = run_soak(args, Path(folder))
