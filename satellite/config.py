@@ -226,6 +226,13 @@ class Config:
     llm: LlmConfig = field(default_factory=LlmConfig)
 
     def __post_init__(self) -> None:
+        site = self.site_id
+        if not site or len(site) > 64 or any(c in site for c in "/+#") or not site.isprintable():
+            # checked even with MQTT off: it names the satellite in events and on the broker
+            raise ValueError(
+                "site_id: expected 1 to 64 printable characters without / + # "
+                f"(one MQTT topic level), got {site[:80]!r}"
+            )
         engines = PROFILE_ENGINES[self.models.profile]
         if self.stt.engine == "auto":
             object.__setattr__(self, "stt", replace(self.stt, engine=engines.stt))
@@ -257,4 +264,6 @@ def load_config(path: str | Path | None) -> Config:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         raise ConfigError([yaml_problem(err)], source) from err
+    except RecursionError as err:  # the YAML parser itself recurses on nesting
+        raise ConfigError(["invalid YAML: nested too deeply to be read"], source) from err
     return Config.from_dict(data, source)

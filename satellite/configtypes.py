@@ -13,7 +13,7 @@ import os
 import re
 import types
 import typing
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, Final, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 T = TypeVar("T")
 
@@ -67,17 +67,24 @@ class _Builder:
                 where = f"{path}.{key}" if path else str(key)
                 self.problems.append(f"{where}: unknown key (known: {', '.join(sorted(names))})")
         kwargs: dict[str, Any] = {}
+        failed: set[str] = set()
         for name in names:
             if name in data:
                 where = f"{path}.{name}" if path else name
+                before = len(self.problems)
                 kwargs[name] = self.value(hints[name], data[name], where)
-        if any(v is None and data.get(k) is not None for k, v in kwargs.items()):
-            return None
-        try:
-            return cls(**kwargs)
+                if len(self.problems) > before or (kwargs[name] is None and data[name] is not None):
+                    failed.add(name)
+        good = {k: v for k, v in kwargs.items() if k not in failed}
+        try:  # the good values are checked too, so that every bad one is reported at once
+            result = cls(**good)
         except ValueError as err:  # a dataclass's own __post_init__ check
-            self.problems.append(f"{path}.{err}" if path else str(err))
+            for problem in _every_check(cls, good, err):
+                self.problems.append(f"{path}.{problem}" if path else problem)
             return None
+        except TypeError:  # a field without a default failed: nothing more to check
+            return None
+        return None if failed else result
 
     def literal(self, choices: tuple[Any, ...], data: Any, path: str) -> Any:
         if data in choices:
@@ -145,8 +152,45 @@ class _Builder:
         return _ENV.sub(sub, text)
 
 
+def _every_check(cls: type, kwargs: dict[str, Any], first: ValueError) -> list[str]:
+    """Every value of `kwargs` that `cls`'s own checks refuse, not only the first one: each is
+    tried alone (the others left at their defaults). `first` when no single value fails (a
+    check of two values together)."""
+    problems: list[str] = []
+    for name, value in kwargs.items():
+        try:
+            cls(**{name: value})
+        except ValueError as err:
+            if str(err) not in problems:
+                problems.append(str(err))
+        except TypeError:  # a field without a default: not tried alone
+            continue
+    return problems or [str(first)]
+
+
+MAX_DEPTH: Final = 32
+"""Deepest nesting of mappings and lists a configuration may have."""
+
+
+def too_deep(data: Any, limit: int = MAX_DEPTH) -> bool:
+    """`data` nests mappings and lists more than `limit` levels deep (looked at without
+    recursion, so any depth is safe to check)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
 def build(cls: type[T], data: Any, path: str = "") -> tuple[T | None, list[str]]:
     """Build `cls` from `data`; returns the instance (None on failure) and the problems."""
+    if too_deep(data):
+        return None, [f"{path or 'config'}: nested more than {MAX_DEPTH} levels deep"]
     builder = _Builder()
     result = builder.dataclass(cls, data, path)
     return (None if builder.problems else result), builder.problems

@@ -3,6 +3,7 @@
 set -euo pipefail
 
 packages=(espeak-ng portaudio19-dev mosquitto mosquitto-clients)
+command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)  # tests/test_service.py
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || packages+=(python3-venv)
 dpkg -s build-essential >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || packages+=(build-essential)

@@ -26,7 +26,10 @@ FORBIDDEN: Final = {
     "app": {"commands", "bench"},
     "bench": {"commands"},
     "config": {"commands", "bench", "app", "voice"},
-    **{base: ABOVE_ENGINES | {"mqtt", "models", *ENGINES} for base in ("events", "errors")},
+    **{
+        base: ABOVE_ENGINES | {"mqtt", "models", *ENGINES}
+        for base in ("events", "errors", "floodlog")
+    },
 }
 """Room (a folder, or a module at the root) → the rooms it must not import, even lazily
 (the layers of docs/ARCHITECTURE.md)."""

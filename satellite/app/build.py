@@ -17,6 +17,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from satellite.app.control import Announcer, Control
 from satellite.app.daemon import Tasks
@@ -29,8 +30,12 @@ from satellite.voice.assistant import Assistant
 from satellite.voice.pipeline import Bus, Pipeline
 from satellite.voice.speaker import Speaker
 from satellite.voice.state import StateMachine
+from satellite.voice.turn import TurnRunner
 
 log = logging.getLogger(__name__)
+
+STOP_SECONDS: Final = 1.0
+"""What stopping the MQTT side may take (SIGTERM must end the satellite within 2 s)."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +92,10 @@ def _live(config: Config, output: str | None) -> Satellite:
 
 
 def _wire(config: Config, output: str | None, resources: ExitStack) -> Satellite:
+    from satellite.app.integrity import verify_models
     from satellite.audio.sinks import open_sink
 
+    verify_models(config)  # a model damaged at its size is caught here, not mid-turn
     bus, tasks = Bus(), Tasks()
     listener = load_listener(config)
     sink = open_sink(output if output is not None else config.audio.output)
@@ -98,6 +105,7 @@ def _wire(config: Config, output: str | None, resources: ExitStack) -> Satellite
     announcer = Announcer(bus, speaker, clock=lambda: listener.now)
     control = Control(speaker, announcer, tasks.submit, sink.set_volume)
     publisher = _publisher(config, control, bus, resources)
+    resources.callback(_logged(speaker.stop))  # before the publisher stops: answers the says
     timers = TimerManager(Path(config.skills.timers_file), _timer_done(announcer))
     resources.callback(_logged(timers.close))
     services = Services(
@@ -109,7 +117,13 @@ def _wire(config: Config, output: str | None, resources: ExitStack) -> Satellite
     )
     assistant = load_assistant(config, ActionRunner(services), speaker)
     pipeline = Pipeline(
-        listener, StateMachine(config.timeouts), bus, assistant, chime=speaker.chime
+        listener,
+        StateMachine(config.timeouts),
+        bus,
+        assistant,
+        chime=speaker.chime,
+        runner=TurnRunner(config.timeouts),
+        apologise=_apology(speaker, announcer),
     )
     if publisher is not None:
         publisher.start()  # commands are taken once everything they need is loaded
@@ -123,8 +137,18 @@ def _publisher(
         return None
     publisher = MqttPublisher(config.mqtt, config.site_id, on_command=control)
     bus.subscribe(publisher.publish_event)
-    resources.callback(_logged(publisher.stop))
+    resources.callback(_logged(lambda: publisher.stop(STOP_SECONDS)))
     return publisher
+
+
+def _apology(speaker: Speaker, announce: Announcer) -> Callable[[str], None]:
+    """A turn took too long: cut off what it was saying and say so instead."""
+
+    def apologise(text: str) -> None:
+        speaker.stop()
+        announce(text, "timeout")
+
+    return apologise
 
 
 def _timer_done(announce: Announcer) -> Callable[[Timer], None]:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from typing import Final
 
 from satellite.app.daemon import PipelineTask
 from satellite.events import ReplyEvent
+from satellite.floodlog import FloodLog, shorten
 from satellite.mqtt import (
     Command,
     ContinueSession,
@@ -31,7 +33,7 @@ from satellite.mqtt import (
     Volume,
 )
 from satellite.voice.pipeline import Bus, Pipeline
-from satellite.voice.speaker import Speaker
+from satellite.voice.speaker import Done, Speaker
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ class Announcer:
         source: str,
         *,
         intent: str = "",
-        done: Callable[[], None] | None = None,
+        done: Done | None = None,
         volume: int | None = None,
     ) -> None:
         """Publish `text` as a reply from `source`, then say it (`done` runs after)."""
@@ -64,9 +66,11 @@ class Control:
     submit: Callable[[PipelineTask], None]
     """Runs a task on the processing thread (`Tasks.submit`)."""
     set_volume: Callable[[int], None]
+    flood: FloodLog = field(default_factory=lambda: FloodLog(log))
+    """Accepted commands at INFO: one line per kind per interval, texts shortened."""
 
     def __call__(self, command: Command, reply: Reply) -> None:
-        log.info("command %s", command)
+        self.flood.log(command.name, logging.INFO, "command %s", describe(command))
         if isinstance(command, Stop):
             self.speaker.stop()
             self.submit(Pipeline.stop_turn)
@@ -93,19 +97,21 @@ class Control:
         if not text:
             reply(True)
             return
-        self.announce(text, "say", done=lambda: reply(True), volume=volume)
+        self.announce(text, "say", done=_answer(reply), volume=volume)
 
     def _heard(self, text: str, reply: Reply) -> None:
         """A turn on `text` (on the processing thread); answered with what it came to."""
 
         def turn(pipeline: Pipeline) -> None:
-            ok, detail = pipeline.text_turn(text)
-            reply(ok, detail)
+            pipeline.text_turn(text, lambda outcome: reply(*outcome))
 
         self.submit(turn)
 
     def _listen(self, text: str | None, reply: Reply) -> None:
-        def listen() -> None:
+        def listen(said: bool = True) -> None:
+            if not said:
+                reply(False, NOT_SAID)
+                return
             self.submit(Pipeline.listen)
             reply(True)
 
@@ -113,3 +119,27 @@ class Control:
             self.speaker.announce(text, listen)
         else:
             listen()
+
+
+NOT_SAID: Final = "not said: stopped, or too many announcements were waiting"
+
+
+def _answer(reply: Reply) -> Done:
+    def done(said: bool) -> None:
+        if said:
+            reply(True)
+        else:
+            reply(False, NOT_SAID)
+
+    return done
+
+
+def describe(command: Command) -> str:
+    """`command` as a log line: its fields, long texts shortened."""
+    values = []
+    for item in fields(command):
+        value = getattr(command, item.name)
+        if value is None or value == "":
+            continue
+        values.append(f"{item.name}={shorten(value) if isinstance(value, str) else value!r}")
+    return f"{command.name} {' '.join(values)}"

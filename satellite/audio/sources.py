@@ -101,7 +101,10 @@ class StdinSource(SourceBase):
 
     def __init__(self, stream: BinaryIO | None = None, name: str = "stdin") -> None:
         self.name = name
-        self._stream = stream if stream is not None else sys.stdin.buffer
+        # unbuffered: a read blocked at shutdown holds no lock of the interpreter's (a
+        # buffered stdin would abort the exit: "could not acquire lock ... at shutdown")
+        raw: BinaryIO = getattr(sys.stdin.buffer, "raw", sys.stdin.buffer)
+        self._stream = stream if stream is not None else raw
         self._ended = False
 
     def read(self, samples: int) -> np.ndarray | None:

@@ -28,7 +28,8 @@ def _log_event(event: Event) -> None:
 def run(args: argparse.Namespace, config: Config) -> int:
     from satellite.app.build import build
     from satellite.app.daemon import Daemon
-    from satellite.audio.sources import open_source
+    from satellite.app.notify import SystemdNotifier
+    from satellite.audio.sources import StdinSource, WavSource, open_source
     from satellite.commands.replay import Printer
 
     spec = args.input or config.audio.input
@@ -39,9 +40,16 @@ def run(args: argparse.Namespace, config: Config) -> int:
             if args.jsonl:
                 satellite.bus.subscribe(Printer(sys.stdout, jsonl=True, file=source.name))
             daemon = Daemon(
-                satellite.pipeline, source, satellite.tasks, satellite.assistant.reload
+                satellite.pipeline,
+                source,
+                satellite.tasks,
+                satellite.assistant.reload,
+                paced=isinstance(source, WavSource | StdinSource),
+                notifier=SystemdNotifier(),
             )
             daemon.install_signals()
+            if satellite.publisher is not None:  # what a crash may have left retained is wrong
+                satellite.publisher.set_state(satellite.pipeline.state.value)
             log.info("listening on %s", source.name)
             daemon.run()
         finally:

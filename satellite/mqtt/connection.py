@@ -59,6 +59,8 @@ class Connection:
         self._routes: dict[str, Route] = {}
         self._problem: str | None = None
         self._stopping = False
+        self._sending = threading.Lock()
+        """Held while a message is handed to paho, and while what paho holds is taken back."""
 
     @property
     def connected(self) -> bool:
@@ -141,22 +143,25 @@ class Connection:
             for message in entry.messages:
                 self._send(message, entry.seq)
 
-    def _send(self, message: Outgoing, seq: int | None = None) -> None:
+    def _send(self, message: Outgoing, seq: int | None = None, again: bool = True) -> None:
+        """Hand `message` (of event `seq`) to paho; `again`: the outbox sends it again if the
+        connection drops before it is acknowledged."""
         client = self._client
         if client is None:
             self._outbox.failed(seq)
             return
-        try:
-            info = client.publish(message.topic, message.payload, qos=1, retain=message.retain)
-        except ValueError as err:
-            log.error("MQTT: cannot publish on %s: %s", message.topic, err)
-            self._outbox.failed(seq)
-            return
-        if info.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
-            self._outbox.sent(info.mid, seq)  # paho resends it after a reconnect
-        else:
-            log.error("MQTT: publish on %s failed: %s", message.topic, mqtt.error_string(info.rc))
-            self._outbox.failed(seq)
+        with self._sending:
+            try:
+                info = client.publish(message.topic, message.payload, qos=1, retain=message.retain)
+            except ValueError as err:
+                log.error("MQTT: cannot publish on %s: %s", message.topic, err)
+                self._outbox.failed(seq)
+                return
+            if info.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN):
+                self._outbox.sent(info.mid, seq, message if again else None)
+                return
+        log.error("MQTT: publish on %s failed: %s", message.topic, mqtt.error_string(info.rc))
+        self._outbox.failed(seq)
 
     # -- paho callbacks (network thread) ----------------------------------------------------
 
@@ -170,7 +175,7 @@ class Connection:
         self._problem = None
         self._connected.set()
         self._outbox.set_online(True)
-        self._send(Outgoing(self.availability, ONLINE, retain=True))
+        self._send(Outgoing(self.availability, ONLINE, retain=True), again=False)
         if self._routes:
             client.subscribe([(topic, 1) for topic in self._routes])
 
@@ -187,6 +192,7 @@ class Connection:
         was_connected = self._connected.is_set()
         self._connected.clear()
         self._outbox.set_online(False)
+        self._take_back(client)
         if was_connected and not self._stopping:
             self._report(
                 f"lost the connection to MQTT broker at {address(self.config)} ({reason}); "
@@ -198,6 +204,24 @@ class Connection:
         self, client: mqtt.Client, userdata: Any, mid: int, reason: ReasonCode, props: Any
     ) -> None:
         self._outbox.acked(mid)
+
+    def _take_back(self, client: mqtt.Client) -> None:
+        """paho would send what it has in flight again after reconnecting, as it was; the
+        outbox sends it instead, marked as a redelivery, so that a copy that arrives twice says
+        so. paho has no public call for this: its store is emptied under its own lock."""
+        store = getattr(client, "_out_messages", None)
+        mutex = getattr(client, "_out_message_mutex", None)
+        if store is None or mutex is None:
+            log.debug("MQTT: paho keeps its own resends (no _out_messages)")
+            return
+        with self._sending:
+            with mutex:
+                store.clear()
+                if hasattr(client, "_inflight_messages"):
+                    client._inflight_messages = 0
+            again = self._outbox.take_back()
+        if again:
+            log.info("MQTT: %d message(s) in flight will be sent again, marked redelivery", again)
 
     def _report(self, problem: str, level: int) -> None:
         """Log a connection problem once (repeats go to DEBUG) and remember it."""

@@ -1,12 +1,13 @@
 """The ordered, bounded holding area between the pipeline and paho.
 
 paho keeps QoS 1 messages it could not send and sends them again after reconnecting, but its
-store is unbounded, refuses the newest message (not the oldest) when a limit is set, and sends
-anything published from `on_connect` before the messages it resends. So the outbox hands paho
-only what it can send now: events wait here, in order, while the broker is away (the oldest
-is dropped when `limit` is reached; of each retained topic only the latest message is kept),
-at most `MAX_INFLIGHT` messages are with paho unacknowledged, and after a reconnect nothing new
-goes out until paho's resent messages are acknowledged.
+store is unbounded, refuses the newest message (not the oldest) when a limit is set, sends
+anything published from `on_connect` before the messages it resends, and resends a message as
+it was. So the outbox hands paho only what it can send now: events wait here, in order, while
+the broker is away (the oldest is dropped when `limit` is reached; of each retained topic only
+the latest message is kept), at most `MAX_INFLIGHT` messages are with paho unacknowledged, and
+when the connection drops the connection empties paho's store and `take_back()` puts the
+messages that were in flight first in line again, marked `"redelivery": true`.
 
 With a `Journal` the events are also on disk until the broker acknowledged every message of
 them, so those not yet delivered come back, first and in order, after a restart.
@@ -20,7 +21,7 @@ import time
 from collections import Counter, deque
 from typing import Final
 
-from satellite.mqtt.journal import Entry, Journal
+from satellite.mqtt.journal import Entry, Journal, mark_redelivery
 from satellite.mqtt.topics import Outgoing
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,8 @@ class Outbox:
         self._retained: dict[str, Outgoing] = {}
         self._due: dict[str, None] = {}
         """Retained topics whose latest message goes out first after connecting (ordered)."""
-        self._inflight: dict[int, int | None] = {}
-        """mid → seq of the event it belongs to."""
+        self._inflight: dict[int, tuple[int | None, Outgoing | None]] = {}
+        """mid → seq of the event it belongs to, and the message (to send again)."""
         self._unacked: Counter[int] = Counter()
         """seq → messages of that event not yet acknowledged."""
         self._early_acks: set[int] = set()
@@ -131,14 +132,14 @@ class Outbox:
             return False
         return bool(self._due) or bool(self._events)
 
-    def sent(self, mid: int, seq: int | None = None) -> None:
+    def sent(self, mid: int, seq: int | None = None, message: Outgoing | None = None) -> None:
         """paho accepted message `mid` of event `seq`; it is in flight until `acked(mid)`."""
         with self._cond:
             if mid in self._early_acks:
                 self._early_acks.discard(mid)
                 self._finish(seq)
             else:
-                self._inflight[mid] = seq
+                self._inflight[mid] = (seq, message)
             if seq is not None and self._journal is not None:
                 self._journal.sent(seq)
 
@@ -151,7 +152,7 @@ class Outbox:
         """The broker acknowledged `mid` (may come before `sent(mid)` returns)."""
         with self._cond:
             if mid in self._inflight:
-                self._finish(self._inflight.pop(mid))
+                self._finish(self._inflight.pop(mid)[0])
             else:
                 self._early_acks.add(mid)
             if not self._inflight:
@@ -166,6 +167,28 @@ class Outbox:
             del self._unacked[seq]
             if self._journal is not None:
                 self._journal.done(seq)
+
+    def take_back(self) -> int:
+        """The connection dropped and paho forgot what it had in flight: those messages go
+        first again, once connected, marked `"redelivery": true` (the broker may have got them
+        before the connection dropped). Retained state is not taken back: the latest of each
+        topic goes out first after connecting anyway. Returns how many were taken back."""
+        with self._cond:
+            again = []
+            for seq, message in self._inflight.values():
+                if message is None or message.topic in self._retained:
+                    continue  # the latest retained state goes out first anyway
+                if seq is not None:
+                    self._unacked[seq] -= 1  # counted again when it is handed out
+                    if self._unacked[seq] <= 0:
+                        del self._unacked[seq]
+                again.append(Entry(seq, (mark_redelivery(message),), redelivery=True))
+            self._events.extendleft(reversed(again))
+            self._inflight.clear()
+            self._early_acks.clear()
+            self._hold = False
+            self._cond.notify_all()
+            return len(again)
 
     def flush(self, timeout: float) -> bool:
         """Wait (bounded) until everything queued is acknowledged; False if not (or offline)."""

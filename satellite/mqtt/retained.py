@@ -10,7 +10,9 @@ Assistant says it is `online` (its birth message).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from typing import Final
 
 import paho.mqtt.client as mqtt
 
@@ -22,6 +24,9 @@ from satellite.mqtt.routing import ProblemLog
 from satellite.mqtt.topics import Outgoing, Topics
 
 log = logging.getLogger(__name__)
+
+REANNOUNCE_EVERY: Final = 10.0
+"""Seconds between two announcements on Home Assistant's birth messages."""
 
 Submit = Callable[[Command, str], None]
 """Hands a command (and the topic it came from) to the command worker."""
@@ -37,6 +42,8 @@ class RetainedState:
         self.problems = problems
         self._restore_pending: set[str] = set()
         self._states_set: set[str] = set()
+        self._announced = -REANNOUNCE_EVERY
+        self._ignored = 0
 
     def set_muted(self, on: bool) -> None:
         self._set(discovery.MUTE_STATE, discovery.ON if on else discovery.OFF)
@@ -81,9 +88,19 @@ class RetainedState:
         return routes
 
     def _on_birth(self, msg: mqtt.MQTTMessage) -> None:
-        if bytes(msg.payload).strip().lower() == b"online":
-            log.info("MQTT: Home Assistant is online: announcing the satellite again")
-            self.connection.reannounce()
+        """Home Assistant (re)started: announce again, at most once per `REANNOUNCE_EVERY` s
+        (the configs are retained, so a flood of births needs no more than one)."""
+        if bytes(msg.payload).strip().lower() != b"online":
+            return
+        now = time.monotonic()
+        if now - self._announced < REANNOUNCE_EVERY:
+            self._ignored += 1
+            log.debug("MQTT: Home Assistant is online again (%d since announcing)", self._ignored)
+            return
+        more = f" ({self._ignored} more births since the last time)" if self._ignored else ""
+        log.info("MQTT: Home Assistant is online: announcing the satellite again%s", more)
+        self._announced, self._ignored = now, 0
+        self.connection.reannounce()
 
     def _restorer(self, submit: Submit) -> Route:
         def restore(msg: mqtt.MQTTMessage) -> None:

@@ -5,13 +5,14 @@ result. In: `Inbound.handle()` runs on paho's network thread and must stay cheap
 arrives: it checks and parses the message, logs a bad one (with its topic; a flood of them is
 summarised, not logged one by one) and ignores it, and queues a good command for
 `CommandWorker`, which calls the satellite's handler in arrival order on its own thread, with a
-`reply` that answers it on the `result` topic. The queue is bounded: when the handler cannot
-keep up, new commands are dropped with a warning.
+`reply` that answers it on the `result` topic. Every command gets exactly one `result`: the
+queue is bounded, and a command that finds it full is refused at once (`ok: false`, with a
+warning summarised per interval); one still waiting when the satellite stops, or whose handler
+failed, is answered `ok: false` too; a second answer to the same command is ignored.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import queue
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 
 COMMAND_QUEUE: Final = 100
 """Commands waiting for the handler; more are dropped."""
+BUSY: Final = f"refused: {COMMAND_QUEUE} commands are waiting"
+STOPPING: Final = "not carried out: the satellite is stopping"
 LOG_EVERY: Final = 10.0
 """Seconds between warnings about bad messages on one topic (the rest go to DEBUG)."""
 
@@ -103,38 +106,56 @@ class CommandWorker:
         try:
             self._queue.put_nowait((command, custom_data))
         except queue.Full:
-            self.problems.report(topic, f"{COMMAND_QUEUE} commands are waiting; dropped this one")
+            self.problems.report(topic, f"{COMMAND_QUEUE} commands are waiting; refused this one")
+            self.answer(command, False, BUSY)
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
             command, custom_data = item
+            reply = self._reply(command)
             try:
                 self.before(command, custom_data)
-                self.handler(command, self._reply(command))
-            except Exception:
-                log.exception("MQTT: the handler of command %s failed", command)
+                self.handler(command, reply)
+            except Exception as err:
+                log.exception("MQTT: the handler of command %s failed", command.name)
+                reply(False, f"internal error: {str(err)[:80]}")
 
     def _reply(self, command: Command) -> Reply:
+        answered = threading.Event()
+        lock = threading.Lock()
+
         def reply(ok: bool, detail: str = "") -> None:
+            with lock:
+                if answered.is_set():
+                    log.debug("MQTT: %s was answered already", command.name)
+                    return
+                answered.set()
             self.answer(command, ok, detail)
 
         return reply
 
     def stop(self, timeout: float) -> None:
+        """Answer the commands still waiting (`ok: false`) and end the thread (bounded)."""
         thread, self._thread = self._thread, None
         if thread is None:
             return
-        while True:  # make room for the end marker: pending commands are abandoned
+        while True:  # make room for the end marker: pending commands are refused
+            self._drain()
             try:
                 self._queue.put_nowait(None)
                 break
             except queue.Full:
-                self._drain_one()
+                continue
         thread.join(timeout)
 
-    def _drain_one(self) -> None:
-        with contextlib.suppress(queue.Empty):
-            self._queue.get_nowait()
+    def _drain(self) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None:
+                self.answer(item[0], False, STOPPING)
 
 
 class Inbound:

@@ -16,6 +16,7 @@ import logging
 import os
 import subprocess
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from satellite.skills.model import (
     MqttAction,
     ProgramAction,
 )
-from satellite.skills.responses import render, render_data, render_raw
+from satellite.skills.responses import render, render_data, render_raw, spoken
 from satellite.skills.services import ActionError, Services
 
 _LOGGER = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ class ActionRunner:
         self.services.publish(topic, _body(action.payload, values), action.qos, action.retain)
 
     def _http(self, action: HttpAction, values: Mapping[str, Any]) -> str:
-        url = render_raw(action.url, values)
+        url = render_raw(action.url, url_values(values))
         body = None if action.body is None else _body(action.body, values)
         headers = {k: render_raw(v, values) for k, v in action.headers.items()}
         if body is not None and not isinstance(action.body, str):
@@ -176,3 +177,9 @@ def _body(payload: Any, values: Mapping[str, Any]) -> str:
     if isinstance(payload, str):
         return render_raw(payload, values)
     return json.dumps(render_data(payload, values))
+
+
+def url_values(values: Mapping[str, Any]) -> dict[str, str]:
+    """Slot values as they go into a URL: percent-escaped, so that a value (`rock & roll`,
+    `a/b?c=d`) stays one piece of the path or query and cannot change the rest of the URL."""
+    return {name: urllib.parse.quote(spoken(value), safe="") for name, value in values.items()}

@@ -28,8 +28,8 @@ from satellite.events import (
 from satellite.llm.fallback import LlmFallback, LlmTiming
 from satellite.skills import ActionRunner, Match, SkillSet
 from satellite.stt import Grammar, Transcript
-from satellite.voice.pipeline import Speaking, Spoken, TurnStep
 from satellite.voice.speaker import Speaker, SpeechTiming
+from satellite.voice.turn import Speaking, Spoken, TurnStep
 
 log = logging.getLogger(__name__)
 

@@ -1,13 +1,15 @@
 """The pipeline core shared by `replay` and the daemon: listener + state machine + turn handler.
 
-`Pipeline.feed(audio)` is synchronous: it runs wake and VAD on the audio and, for each finished
-utterance, hands it to the turn handler (speech-to-text, understanding, action, reply) and
-publishes every event on the bus. The daemon calls it from its processing thread; `replay`
-calls it directly, as fast as the CPU allows.
+`Pipeline.feed(audio)` runs wake and VAD on the audio and, for each finished utterance, starts a
+turn: the turn handler (speech-to-text, understanding, action, reply) run by the pipeline's
+runner (`satellite.voice.turn`), every event published on the bus. `replay` feeds it directly
+and its turns run inline, to their end. The daemon's processing thread feeds it, its turns run
+on a worker thread, and between frames it calls `tick()`: while a turn runs no audio is fed
+(it waits, in order), and a turn past its state's timeout is abandoned with an apology.
 
 The pipeline owns every state change and plays every earcon: the turn handler only yields what
-happened (its events, `Speaking` before a reply is spoken, `Spoken` after it), and
-`run_handler` turns those into state changes and the end earcon.
+happened (its events, `Speaking` before a reply is spoken, `Spoken` after it), and the `Turn`
+(or `run_handler`, for tests) turns those into state changes and the end earcon.
 """
 
 from __future__ import annotations
@@ -15,21 +17,24 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from satellite.events import (
-    Event,
-    IntentEvent,
-    NotRecognizedEvent,
-    ReplyEvent,
-    StateEvent,
-    UtteranceEvent,
-)
+from satellite.events import Event, StateEvent, UtteranceEvent
 from satellite.voice.listener import Listener
 from satellite.voice.state import State, StateMachine
+from satellite.voice.turn import (
+    InlineRunner,
+    Outcome,
+    Runner,
+    Speaking,
+    Spoken,
+    Turn,
+    TurnHandler,
+    TurnParts,
+    TurnStep,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,29 +60,6 @@ class Bus:
                 subscriber(event)
             except Exception:
                 log.exception("event subscriber failed on %s", event.type)
-
-
-@dataclass(frozen=True)
-class Speaking:
-    """A turn's step: its reply is about to be spoken (the pipeline enters `speaking`)."""
-
-    t: float
-
-
-@dataclass(frozen=True)
-class Spoken:
-    """A turn's step: its reply has been spoken (the pipeline plays the end earcon)."""
-
-    t: float
-
-
-TurnStep = Event | Speaking | Spoken
-
-
-class TurnHandler(Protocol):
-    """What happens to an utterance: yields transcript, intent, reply… events, and the steps."""
-
-    def __call__(self, utterance: UtteranceEvent) -> Iterable[TurnStep]: ...
 
 
 @runtime_checkable
@@ -113,14 +95,7 @@ def run_handler(
     chime: Chime | None = None,
 ) -> Iterator[Event]:
     """The events of one turn: the handler's, and the state changes its steps call for."""
-    return run_steps(handler(utterance), machine, chime)
-
-
-def run_steps(
-    steps: Iterable[TurnStep], machine: StateMachine, chime: Chime | None = None
-) -> Iterator[Event]:
-    """The events of a turn's steps, and the state changes the steps call for."""
-    for step in steps:
+    for step in handler(utterance):
         if isinstance(step, Speaking):
             yield from move(machine, State.SPEAKING, step.t)
         elif isinstance(step, Spoken):
@@ -130,15 +105,8 @@ def run_steps(
             yield step
 
 
-def _outcome(event: Event, outcome: tuple[bool, str]) -> tuple[bool, str]:
-    """What a turn came to, so far: the intent it acted on, or why it did not understand."""
-    if isinstance(event, IntentEvent):
-        return True, f"intent {event.name}"
-    if isinstance(event, NotRecognizedEvent) and not outcome[0]:
-        return False, f"not understood: {event.reason}"
-    if isinstance(event, ReplyEvent) and event.source == "llm":
-        return True, "answered by the language model"
-    return outcome
+APOLOGY = "Sorry, that is taking too long."
+"""Said when a turn is abandoned because its state's timeout passed."""
 
 
 class Pipeline:
@@ -149,6 +117,8 @@ class Pipeline:
         bus: Bus,
         handler: TurnHandler | None = None,
         chime: Chime | None = None,
+        runner: Runner | None = None,
+        apologise: Callable[[str], None] | None = None,
     ) -> None:
         self.listener = listener
         self.machine = machine
@@ -156,21 +126,55 @@ class Pipeline:
         self.handler = handler
         self.chime = chime
         """Earcons at the wake word and at the end of a turn (None: silent, as in `replay`)."""
+        self.runner: Runner = runner or InlineRunner()
+        """Where turns run: inline (replay) or on a worker thread within the timeouts (run)."""
+        self.apologise = apologise
+        """Says the apology for a turn that took too long (None: nothing is said)."""
+        self._current: Turn | None = None
+        self._ended: Callable[[Outcome], None] | None = None
+        """Told what the running turn came to, once it has ended (a turn on text)."""
+        self._waiting: list[Event] = []
+        """Events of the frame that started a turn, handled once it ends."""
+        self._after_turn: list[Callable[[], None]] = []
 
     @property
     def state(self) -> State:
         return self.machine.state
 
+    @property
+    def busy(self) -> bool:
+        """A turn is running (the daemon feeds no audio meanwhile: it waits, in order)."""
+        return self._current is not None
+
     def feed(self, audio: np.ndarray) -> None:
-        for event in self.listener.feed(audio):
-            self._handle(event)
+        self._handle_all(self.listener.feed(audio))
         self._expire()
 
     def finish(self) -> None:
-        """The input ended: close an open utterance and finish its turn."""
-        for event in self.listener.finish():
-            self._handle(event)
+        """The input ended: close an open utterance and start its turn."""
+        self._handle_all(self.listener.finish())
         self._expire()
+
+    def tick(self) -> bool:
+        """Between frames: end a finished turn, abandon one past its timeout. True while a turn
+        is running."""
+        turn = self._current
+        if turn is None:
+            return False
+        if turn.done.is_set():
+            self._end_turn()
+        elif self.runner.overdue(turn):
+            state = turn.phase[0].value
+            log.warning("the turn was %s for too long: abandoned, back to listening", state)
+            self._abandon(APOLOGY)
+        return self._current is not None
+
+    def after_turn(self, task: Callable[[], None]) -> None:
+        """Run `task` now, or once the running turn has ended (a skill reload)."""
+        if self._current is None:
+            task()
+        else:
+            self._after_turn.append(task)
 
     def reset(self) -> None:
         """Start a new stream (the next file in `replay`)."""
@@ -178,22 +182,35 @@ class Pipeline:
         self._enter(State.IDLE)
 
     def listen(self) -> None:
-        """Start a turn without the wake word."""
-        if self.machine.state in (State.IDLE, State.SPEAKING):
+        """Start a turn without the wake word (after the running turn, if there is one)."""
+        if self._current is not None:
+            self._after_turn.append(self.listen)
+        elif self.machine.state in (State.IDLE, State.SPEAKING):
             self.listener.start_listening()
             self._enter(State.LISTENING)
 
     def stop_turn(self) -> None:
-        """Drop the utterance being listened to and go back to idle (the `stop` command)."""
+        """Drop the utterance being listened to, or the running turn, and go back to idle."""
+        if self._current is not None:
+            self._abandon(None)
         self.listener.cancel()
         if self.machine.state is not State.MUTED:
             self._enter(State.IDLE)
 
     def set_muted(self, muted: bool) -> None:
+        if muted and self._current is not None:
+            self._abandon(None)
         self.listener.wake_enabled = not muted
         if muted:
             self.listener.cancel()
         self._enter(State.MUTED if muted else State.IDLE)
+
+    def _handle_all(self, events: Iterable[Event]) -> None:
+        for event in events:
+            if self._current is not None:
+                self._waiting.append(event)
+            else:
+                self._handle(event)
 
     def _handle(self, event: Event) -> None:
         self.bus.publish(event)
@@ -206,37 +223,74 @@ class Pipeline:
         elif isinstance(event, UtteranceEvent):
             self._turn(event)
 
-    def text_turn(self, text: str) -> tuple[bool, str]:
+    def text_turn(self, text: str, ended: Callable[[Outcome], None]) -> None:
         """A turn on `text` heard elsewhere (another recogniser; `listen` with text), as if it
-        had been heard after the wake word; (understood and acted on, what happened)."""
+        had been heard after the wake word; `ended` gets what it came to once it has ended."""
         handler = self.handler
         if not isinstance(handler, TextHandler):
-            return False, "this satellite takes no text"
-        if self.machine.state is State.MUTED:
-            return False, "muted: unmute to give commands"
-        if self.machine.state is State.LISTENING:
-            self.listener.cancel()  # the text is what was heard
+            ended((False, "this satellite takes no text"))
+        elif self._current is not None:
+            self._after_turn.append(lambda: self.text_turn(text, ended))
+        elif self.machine.state is State.MUTED:
+            ended((False, "muted: unmute to give commands"))
         else:
-            self._enter(State.LISTENING)
-        return self._turn(None, handler.respond(text, self.listener.now))
+            if self.machine.state is State.LISTENING:
+                self.listener.cancel()  # the text is what was heard
+            else:
+                self._enter(State.LISTENING)
+            self._turn(None, handler.respond(text, self.listener.now), ended)
 
     def _turn(
-        self, utterance: UtteranceEvent | None, steps: Iterable[TurnStep] | None = None
-    ) -> tuple[bool, str]:
+        self,
+        utterance: UtteranceEvent | None,
+        steps: Iterable[TurnStep] | None = None,
+        ended: Callable[[Outcome], None] | None = None,
+    ) -> None:
         self._enter(State.THINKING)
-        outcome = (False, "nothing handles the turn")
-        if steps is None and self.handler is not None and utterance is not None:
-            steps = self.handler(utterance)
-        try:
-            for event in run_steps(steps or (), self.machine, self.chime):
-                self.bus.publish(event)
-                outcome = _outcome(event, outcome)
-        except Exception:
-            log.exception("turn failed")
-            outcome = (False, "the turn failed (see the log)")
+        if self.handler is None:
+            self._enter(State.IDLE)
+            return
+        if self.runner.overloaded:
+            log.error("earlier turns still hang in the background: this one is refused")
+            self._abandon(APOLOGY)
+            if ended is not None:
+                ended((False, "refused: earlier turns still hang in the background"))
+            return
+        parts = TurnParts(self.handler, self.bus.publish, self._moves, self.chime)
+        self._current = Turn(parts, utterance, steps)
+        self._ended = ended
+        self.runner.start(self._current)
+        self.tick()  # inline: it has ended already
+
+    def _moves(self, state: State) -> list[StateEvent]:
+        return move(self.machine, state, self.listener.now)
+
+    def _end_turn(self) -> None:
+        turn, ended = self._current, self._ended
+        self._current, self._ended = None, None
         if self.machine.state is not State.MUTED:
             self._enter(State.IDLE)
-        return outcome
+        if turn is not None and ended is not None:
+            ok, detail = turn.outcome
+            ended((False, f"abandoned ({detail})") if turn.abandoned else (ok, detail))
+        waiting, self._waiting = self._waiting, []
+        after, self._after_turn = self._after_turn, []
+        self._handle_all(waiting)
+        for task in after:
+            self.after_turn(task)
+
+    def _abandon(self, apology: str | None) -> None:
+        """Leave the running turn to finish in the background; say `apology`, if any."""
+        turn = self._current
+        if turn is not None:
+            turn.abandon()
+            self.runner.forget(turn)
+        if apology is not None and self.apologise is not None:
+            try:
+                self.apologise(apology)
+            except Exception:
+                log.exception("cannot apologise")
+        self._end_turn()
 
     def _chime(self, kind: str) -> None:
         if self.chime is not None:

@@ -3,8 +3,10 @@
 `speak(text)` says a reply and returns when it has been handed to the output (the turn waits for
 it); `speak_timed(text)` does the same and also tells how long synthesis took; `announce(text)`
 queues speech from elsewhere (a timer that ends, an MQTT `say`) for a background thread;
-`stop()` cuts off whatever is playing. Speech of every kind goes through one lock, so two
-replies never overlap.
+`stop()` cuts off whatever is playing and drops the announcements still waiting. Speech of
+every kind goes through one lock, so two replies never overlap. At most `ANNOUNCE_QUEUE`
+announcements wait; one more is refused. Each announcement's `done(said)` runs exactly once:
+True once it was said, False when it was refused, dropped by `stop()` or by closing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 
@@ -36,11 +39,28 @@ class SpeechTiming:
     """From the call to the last sentence made, less the time handing audio to the output."""
 
 
+ANNOUNCE_QUEUE: Final = 20
+"""Announcements that may wait for the speaker; more are refused."""
+CLOSE_WAIT: Final = 0.3
+"""Seconds `close()` waits for the announcement being said."""
+
+Done = Callable[[bool], None]
+"""Runs after an announcement: True when it was said, False when it was not."""
+
+
 @dataclass(frozen=True)
 class Announcement:
     text: str
-    done: Callable[[], None] | None = None
+    done: Done | None = None
     volume: int | None = None
+
+    def finish(self, said: bool) -> None:
+        if self.done is None:
+            return
+        try:
+            self.done(said)
+        except Exception:
+            log.exception("after announcing %r", self.text[:60])
 
 
 class Speaker:
@@ -50,7 +70,7 @@ class Speaker:
         self.earcons = earcons
         self._lock = threading.Lock()
         self._stopped = threading.Event()
-        self._queue: queue.Queue[Announcement | None] = queue.Queue()
+        self._queue: queue.Queue[Announcement | None] = queue.Queue(ANNOUNCE_QUEUE)
         self._thread: threading.Thread | None = None
 
     def speak(self, text: str) -> float | None:
@@ -100,25 +120,42 @@ class Speaker:
         except SatelliteError as err:
             log.warning("cannot play earcon: %s", err)
 
-    def announce(
-        self, text: str, done: Callable[[], None] | None = None, volume: int | None = None
-    ) -> None:
+    def announce(self, text: str, done: Done | None = None, volume: int | None = None) -> None:
         """Queue `text` for the background thread (after any speech in progress); `done` runs
         after it; `volume` (0..100) applies to this announcement only."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._announcer, name="speaker", daemon=True)
             self._thread.start()
-        self._queue.put(Announcement(text, done, volume))
+        item = Announcement(text, done, volume)
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            log.warning("%d announcements are waiting: refused %r", ANNOUNCE_QUEUE, text[:60])
+            item.finish(False)
 
     def stop(self) -> None:
-        """Cut off what is being said now."""
+        """Cut off what is being said now, and drop the announcements waiting."""
         self._stopped.set()
         self.sink.stop()
+        self._drop_waiting()
+
+    def _drop_waiting(self) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is None:  # closing: leave the end marker for the thread
+                self._queue.put_nowait(None)
+                return
+            item.finish(False)
 
     def close(self) -> None:
         if self._thread is not None:
+            self._stopped.set()
+            self._drop_waiting()
             self._queue.put(None)
-            self._thread.join(timeout=5.0)
+            self._thread.join(timeout=CLOSE_WAIT)
         self.sink.close()
 
     def _announcer(self) -> None:
@@ -130,8 +167,4 @@ class Speaker:
                 self.speak(item.text)
             finally:
                 self.sink.set_volume(volume)
-            if item.done is not None:
-                try:
-                    item.done()
-                except Exception:
-                    log.exception("after announcing %r", item.text)
+            item.finish(not self._stopped.is_set())
