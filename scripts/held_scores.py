@@ -1,0 +1,193 @@
+"""The rejection scores of Moonshine held to the skills, for every take of the recognition
+corpus: what the thresholds of `stt.moonshine.hold` are set from (docs/RECOGNITION.md).
+
+Usage (from the checkout):
+    python scripts/held_scores.py --out scores.json [--split tune|held_out|all]
+    python scripts/held_scores.py --calibrate scores.json
+
+Each take's first utterance is cut by the satellite's own wake word and VAD (the full profile
+with holding off, so the cut is the same as in use), then heard by `HeldMoonshine` with every
+threshold open so all scores are measured. `--calibrate` searches thresholds on the `tune`
+takes (no wrong slot, no out-of-grammar action, then most commands right) and reports them on
+both halves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from hassil import recognize_best
+
+from satellite.app.loaders import load_moonshine
+from satellite.config import default_models_dir
+from satellite.stt.held import HeldMoonshine, matchable
+from satellite.stt.rejection import HoldConfig
+from tests.recognition import Scorer, corpus_config
+from tests.recognition_corpus import CorpusBuilder, corpus_specs, select
+from tests.recordings import Recordings
+from tests.voices import Speaker
+
+OPEN = HoldConfig(min_lr=-1e9, min_token=-1e9, min_end=-1e9, min_total=-1e9, min_coverage=0.0)
+
+
+def measure(models: str, split: str) -> list[dict[str, Any]]:
+    specs = select(corpus_specs(), split)
+    takes = CorpusBuilder(Speaker(models), Recordings(models)).build(specs)
+    rows = []
+    with tempfile.TemporaryDirectory() as state:
+        config = corpus_config(
+            models, "full", state, {"stt": {"moonshine": {"hold": {"enabled": False}}}}
+        )
+        scorer = Scorer.for_config(config)
+        intents = scorer.satellite.assistant.skills.intents
+        held = HeldMoonshine(load_moonshine(config.stt.moonshine, models), intents, OPEN)
+        for take in takes:
+            events = scorer.events(take)
+            audio = next((e.audio for e in events if e.type == "utterance"), None)  # type: ignore[attr-defined]
+            rows.append(_row(take.spec, held, audio))
+            print(json.dumps(rows[-1]), file=sys.stderr)
+        scorer.close()
+    return rows
+
+
+def _row(spec: Any, held: HeldMoonshine, audio: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": spec.id,
+        "kind": spec.kind,
+        "family": spec.family,
+        "split": spec.split,
+        "intent": spec.request.intent,
+        "slots": dict(spec.request.slots),
+        "woke": audio is not None,
+    }
+    if audio is None:
+        return row
+    heard = held.hear(audio)
+    row.update(
+        free=heard.free,
+        sentence=heard.sentence,
+        reason=heard.reason,
+        nothing=heard.nothing,
+        ms=heard.ms,
+    )
+    if heard.sentence:
+        match = recognize_best(matchable(heard.sentence), held.intents, best_slot_name="name")
+        if match is not None:
+            row["got"] = match.intent.name
+            row["got_slots"] = {k: _typed(e.value) for k, e in match.entities.items()}
+    if heard.evidence is not None:
+        e = heard.evidence
+        row["evidence"] = {
+            "lr": e.lr,
+            "worst": e.worst,
+            "end": e.end,
+            "total": e.total,
+            "coverage": e.coverage,
+            "margins": [m.__dict__ for m in e.margins],
+        }
+    return row
+
+
+def _typed(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def outcome(row: dict[str, Any], config: HoldConfig) -> str:
+    """What the take would do with these thresholds."""
+    if not row["woke"]:
+        return "no_wake"
+    acted = _accepted(row, config)
+    if row["kind"] != "command":
+        return "acted" if acted else "rejected"
+    if not acted:
+        return "rejected"
+    if row.get("got") != row["intent"]:
+        return "wrong_intent"
+    return "right" if row.get("got_slots") == row["slots"] else "wrong_slot"
+
+
+def _accepted(row: dict[str, Any], config: HoldConfig) -> bool:
+    e = row.get("evidence")
+    if not e or row.get("nothing") or "got" not in row:
+        return False
+    floors = (
+        ("lr", config.min_lr),
+        ("worst", config.min_token),
+        ("end", config.min_end),
+        ("total", config.min_total),
+        ("coverage", config.min_coverage),
+    )
+    if any(e[k] < floor for k, floor in floors):
+        return False
+    for m in e["margins"]:
+        need = (
+            config.unheard_margin
+            if not m["heard"]
+            else (config.number_margin if m["numeric"] else config.name_margin)
+        )
+        if m["margin"] < need:
+            return False
+    return True
+
+
+def tally(rows: list[dict[str, Any]], config: HoldConfig) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for row in rows:
+        key = f"{row['kind']}:{outcome(row, config)}"
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+GRID = {
+    "min_lr": (-0.4, -0.6, -0.8, -1.0, -1.3, -1.6, -2.0),
+    "min_token": (-4.0, -5.0, -6.0, -7.0, -8.0, -10.0),
+    "min_end": (-1.0, -1.5, -2.0, -3.0, -4.0),
+    "min_total": (-4.0, -6.0, -8.0, -10.0, -14.0),
+    "min_coverage": (0.0, 0.28, 0.5, 0.6, 0.75),
+}
+
+
+def calibrate(rows: list[dict[str, Any]]) -> HoldConfig:
+    tune = [r for r in rows if r["split"] == "tune"]
+    best, best_key = HoldConfig(), (-1, 0)
+    for values in itertools.product(*GRID.values()):
+        config = HoldConfig(**dict(zip(GRID, values, strict=True)))
+        t = tally(tune, config)
+        bad = t.get("command:wrong_slot", 0) + t.get("out_of_grammar:acted", 0)
+        bad += t.get("command:wrong_intent", 0)
+        key = (-bad, t.get("command:right", 0))
+        if key > best_key:
+            best, best_key = config, key
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", default=default_models_dir())
+    parser.add_argument("--split", default="all")
+    parser.add_argument("--out")
+    parser.add_argument("--calibrate")
+    args = parser.parse_args()
+    if args.calibrate:
+        rows = json.loads(Path(args.calibrate).read_text())
+        config = calibrate(rows)
+        print(config)
+        for split in ("tune", "held_out"):
+            for family in ("espeak", "piper", "human"):
+                part = [r for r in rows if r["split"] == split and r["family"] == family]
+                print(split, family, tally(part, config))
+        return
+    rows = measure(args.models, args.split)
+    Path(args.out).write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
