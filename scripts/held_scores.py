@@ -19,18 +19,24 @@ import itertools
 import json
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import numpy as np
 from hassil import recognize_best
 
-from satellite.app.loaders import load_moonshine
+from satellite.app.loaders import load_listener, load_moonshine
 from satellite.config import default_models_dir
+from satellite.events import UtteranceEvent
+from satellite.skills import SkillSet
+from satellite.stt.coverage import Word, coverage
 from satellite.stt.held import HeldMoonshine, matchable
 from satellite.stt.rejection import HoldConfig
-from tests.recognition import Scorer, corpus_config
+from satellite.voice.listener import Listener
+from tests.recognition import CHUNK, corpus_config
 from tests.recognition_corpus import CorpusBuilder, corpus_specs, select
 from tests.recordings import Recordings
 from tests.voices import Speaker
@@ -38,23 +44,29 @@ from tests.voices import Speaker
 OPEN = HoldConfig(min_lr=-1e9, min_token=-1e9, min_end=-1e9, min_total=-1e9, min_coverage=0.0)
 
 
+def first_utterance(listener: Listener, audio: np.ndarray) -> np.ndarray | None:
+    """The audio of the take's first utterance as the satellite's wake word and VAD cut it."""
+    listener.reset()
+    for i in range(0, len(audio), CHUNK):
+        for event in listener.feed(audio[i : i + CHUNK]):
+            if isinstance(event, UtteranceEvent):
+                return event.audio
+    found = [e for e in listener.finish() if isinstance(e, UtteranceEvent)]
+    return found[0].audio if found else None
+
+
 def measure(models: str, split: str) -> list[dict[str, Any]]:
     specs = select(corpus_specs(), split)
     takes = CorpusBuilder(Speaker(models), Recordings(models)).build(specs)
     rows = []
     with tempfile.TemporaryDirectory() as state:
-        config = corpus_config(
-            models, "full", state, {"stt": {"moonshine": {"hold": {"enabled": False}}}}
-        )
-        scorer = Scorer.for_config(config)
-        intents = scorer.satellite.assistant.skills.intents
+        config = corpus_config(models, "full", state)
+        listener = load_listener(config)
+        intents = SkillSet(config.skills).intents
         held = HeldMoonshine(load_moonshine(config.stt.moonshine, models), intents, OPEN)
         for take in takes:
-            events = scorer.events(take)
-            audio = next((e.audio for e in events if e.type == "utterance"), None)  # type: ignore[attr-defined]
-            rows.append(_row(take.spec, held, audio))
+            rows.append(_row(take.spec, held, first_utterance(listener, take.audio)))
             print(json.dumps(rows[-1]), file=sys.stderr)
-        scorer.close()
     return rows
 
 
@@ -71,6 +83,7 @@ def _row(spec: Any, held: HeldMoonshine, audio: Any) -> dict[str, Any]:
     if audio is None:
         return row
     heard = held.hear(audio)
+    row["seconds"] = len(audio) / 16000
     row.update(
         free=heard.free,
         sentence=heard.sentence,
@@ -83,6 +96,8 @@ def _row(spec: Any, held: HeldMoonshine, audio: Any) -> dict[str, Any]:
         if match is not None:
             row["got"] = match.intent.name
             row["got_slots"] = {k: _typed(e.value) for k, e in match.entities.items()}
+    if heard.free_words:
+        row["free_words"] = [[w.text, w.logprob] for w in heard.free_words]
     if heard.evidence is not None:
         e = heard.evidence
         row["evidence"] = {
@@ -114,6 +129,16 @@ def outcome(row: dict[str, Any], config: HoldConfig) -> str:
     return "right" if row.get("got_slots") == row["slots"] else "wrong_slot"
 
 
+def _coverage(row: dict[str, Any], confident: float) -> float:
+    """The coverage with another `confident` threshold, from the free decode's words."""
+    key = f"coverage{confident}"
+    if key not in row:
+        words = [Word(t, p, p >= confident) for t, p in row.get("free_words", [])]
+        row[key] = coverage(words, matchable(row["sentence"]))
+    value: float = row[key]
+    return value
+
+
 def _accepted(row: dict[str, Any], config: HoldConfig) -> bool:
     e = row.get("evidence")
     if not e or row.get("nothing") or "got" not in row:
@@ -123,9 +148,10 @@ def _accepted(row: dict[str, Any], config: HoldConfig) -> bool:
         ("worst", config.min_token),
         ("end", config.min_end),
         ("total", config.min_total),
-        ("coverage", config.min_coverage),
     )
     if any(e[k] < floor for k, floor in floors):
+        return False
+    if _coverage(row, config.confident) < config.min_coverage:
         return False
     for m in e["margins"]:
         need = (
@@ -146,27 +172,45 @@ def tally(rows: list[dict[str, Any]], config: HoldConfig) -> dict[str, int]:
     return out
 
 
-GRID = {
-    "min_lr": (-0.4, -0.6, -0.8, -1.0, -1.3, -1.6, -2.0),
-    "min_token": (-4.0, -5.0, -6.0, -7.0, -8.0, -10.0),
-    "min_end": (-1.0, -1.5, -2.0, -3.0, -4.0),
-    "min_total": (-4.0, -6.0, -8.0, -10.0, -14.0),
+FLOORS = {
+    "min_lr": (-0.4, -0.6, -0.8, -1.0, -1.3, -1.6, -2.0, -3.0),
+    "min_token": (-4.0, -5.0, -6.0, -7.0, -8.0, -10.0, -14.0),
+    "min_end": (-1.0, -1.5, -2.0, -3.0, -4.0, -8.0),
+    "min_total": (-4.0, -6.0, -8.0, -10.0, -14.0, -20.0),
     "min_coverage": (0.0, 0.28, 0.5, 0.6, 0.75),
+    "confident": (-0.5, -1.0, -2.0),
 }
+MARGINS = {
+    "number_margin": (0.5, 1.0, 1.5, 2.0, 3.0),
+    "name_margin": (1.0, 1.5, 2.0, 3.0),
+    "unheard_margin": (1.5, 2.5, 3.5, 5.0),
+}
+
+
+def _search(rows: list[dict[str, Any]], base: HoldConfig, grid: dict[str, Any]) -> HoldConfig:
+    """The most commands right with no wrong action on `rows`; ties: the strictest (a wrong
+    action is worse than a lost command)."""
+    best, best_key = base, (-(10**9), 0, 0.0)
+    for values in itertools.product(*grid.values()):
+        config = replace(base, **dict(zip(grid, values, strict=True)))
+        t = tally(rows, config)
+        bad = t.get("command:wrong_slot", 0) + t.get("out_of_grammar:acted", 0)
+        bad += t.get("command:wrong_intent", 0)
+        strictness = sum(
+            float(v) * (10 if k == "min_coverage" else 1)
+            for k, v in zip(grid, values, strict=True)
+            if k != "confident"
+        )
+        key = (-bad, t.get("command:right", 0), strictness)
+        if key > best_key:
+            best, best_key = config, key
+    return best
 
 
 def calibrate(rows: list[dict[str, Any]]) -> HoldConfig:
     tune = [r for r in rows if r["split"] == "tune"]
-    best, best_key = HoldConfig(), (-1, 0)
-    for values in itertools.product(*GRID.values()):
-        config = HoldConfig(**dict(zip(GRID, values, strict=True)))
-        t = tally(tune, config)
-        bad = t.get("command:wrong_slot", 0) + t.get("out_of_grammar:acted", 0)
-        bad += t.get("command:wrong_intent", 0)
-        key = (-bad, t.get("command:right", 0))
-        if key > best_key:
-            best, best_key = config, key
-    return best
+    config = _search(tune, HoldConfig(), FLOORS)
+    return _search(tune, config, MARGINS)
 
 
 def main() -> None:

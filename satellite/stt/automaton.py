@@ -45,7 +45,7 @@ MAX_STATES: Final = 400_000
 """Most states of the whole automaton (about 40 bytes each, with their edges)."""
 MAX_TEMPLATE_STATES: Final = 100_000
 """Most states one template may add; a larger one is left out and reported."""
-MAX_DFA_STATES: Final = 200_000
+MAX_DFA_STATES: Final = 50_000
 """Walked states kept; past this the cache starts again (memory stays bounded)."""
 MAX_DEPTH: Final = 32
 FINAL_MARKS: Final = ".?!,"
@@ -274,6 +274,7 @@ class Automaton:
         self._sets: list[frozenset[int]] = []
         self._ids: dict[frozenset[int], int] = {}
         self._moves: list[dict[str, int]] = []
+        self._edges: dict[int, dict[str, list[int]]] = {}
         self._accepting: list[bool | None] = []
 
     def _close(self, states: Iterable[int], spaces: bool) -> frozenset[int]:
@@ -309,13 +310,23 @@ class Automaton:
         moves = self._moves[state]
         nxt = moves.get(char)
         if nxt is None:
-            sources = self._sets[state]
+            if not moves:  # first step from here: every character's targets at once
+                self._spread(state)
+            targets = self._edges[state].get(char)
             if char in _AFTER_SPACE:  # "it?" for "it [now]", "35%" for "{level} [%]"
-                sources = self._close(sources, spaces=True)
-            targets = [t for s in sources for c, t in self._nfa.chars[s] if c == char]
+                wider = self._close(self._sets[state], spaces=True)
+                targets = [t for s in wider for c, t in self._nfa.chars[s] if c == char]
             nxt = self._number(self._close(targets, char == " ")) if targets else DEAD
             moves[char] = nxt
         return nxt
+
+    def _spread(self, state: int) -> None:
+        edges: dict[str, list[int]] = {}
+        for source in self._sets[state]:
+            for char, target in self._nfa.chars[source]:
+                edges.setdefault(char, []).append(target)
+        self._edges[state] = edges
+        self._moves[state][""] = DEAD  # marks the state as spread
 
     def trim(self) -> bool:
         """Forget the walked states when there are more than MAX_DFA_STATES (memory stays

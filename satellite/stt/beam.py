@@ -10,12 +10,16 @@ can beat it and the search stops.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 
 from satellite.stt.moonshine import END_TOKEN
 from satellite.stt.moonshine_steps import Scored, Steps, take_rows
 from satellite.stt.tokens import TokenGrammar
+
+PRUNE: Final = 8.0
+"""Hypotheses this much (log-probability) behind the best one are dropped."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ def _candidates(
             for i in best
         ]
     found.sort(key=lambda c: -c[0])
+    if found:  # far behind the best, a hypothesis only costs a decoder row
+        found = [c for c in found if c[0] > found[0][0] - PRUNE]
     return found[:width], finished
 
 

@@ -22,7 +22,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from hassil import Intents, recognize_best
@@ -30,7 +30,7 @@ from hassil import Intents, recognize_best
 from satellite.stt import Transcript
 from satellite.stt.automaton import compile_automaton
 from satellite.stt.beam import widening_search
-from satellite.stt.coverage import coverage, free_words
+from satellite.stt.coverage import Word, coverage, free_words
 from satellite.stt.margins import contests
 from satellite.stt.moonshine import RATE, MoonshineRecognizer, as_float, normalize
 from satellite.stt.moonshine_steps import Scored, Steps
@@ -39,6 +39,10 @@ from satellite.stt.slot_rivals import Rivals
 from satellite.stt.tokens import TokenGrammar, piece_texts
 
 log = logging.getLogger(__name__)
+
+SURE_EMPTY: Final = math.log(0.95)
+"""A free decode that ends at once this surely heard nothing; below it, the likeliest text
+that is not empty is decoded and held to the skills like any other."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ class Heard:
     nothing: str = ""
     """Why nothing was heard at all (empty when something was)."""
     ms: dict[str, float] = field(default_factory=dict)
+    free_words: tuple[Word, ...] = ()
+    """The free decode's words with their scores."""
 
     @property
     def accepted(self) -> bool:
@@ -125,24 +131,36 @@ class HeldMoonshine:
         limit = self.recognizer.max_tokens(len(samples))
         free = self.steps.greedy(hidden, limit)
         ms["free"] = _lap(clock)
+        if not free.tokens and free.logprobs[0] < SURE_EMPTY:
+            # Moonshine often ends at once on speech cut close: what would it say if it must?
+            free = self.steps.greedy(hidden, limit, say=True)
         written = self.steps.decode(free.tokens).strip()
         if not free.ended:
             return Heard(written, nothing=f"no end of sentence within {limit} tokens", ms=ms)
         if not normalize(written):
             return Heard(written, nothing="no words recognised", ms=ms)
-        widths = (self.config.beam, self.config.wide_beam)
-        longest = min(limit, 2 * len(free.tokens) + 4)  # a sentence far longer was not said
-        best = widening_search(self.steps, hidden, self.grammar, widths, longest)
+        best: Scored | None = free
+        if not self.automaton.accepts(written):  # else the free decode is the best sentence
+            widths = (self.config.beam, self.config.wide_beam)
+            longest = min(limit, 2 * len(free.tokens) + 4)  # one far longer was not said
+            best = widening_search(self.steps, hidden, self.grammar, widths, longest)
         ms["beam"] = _lap(clock) - ms["free"]
         if best is None:
             return Heard(written, reason="no sentence of the skills fits", ms=ms)
         sentence = self.steps.decode(best.tokens).strip()
-        heard = self._judge(hidden, free, best, written, sentence)
+        words = tuple(free_words(self.steps, free, self.config.confident))
+        heard = self._judge(hidden, free, best, written, sentence, words)
         ms["judge"] = _lap(clock) - ms["free"] - ms["beam"]
-        return Heard(written, sentence, heard[0], heard[1], ms=ms)
+        return Heard(written, sentence, heard[0], heard[1], ms=ms, free_words=words)
 
     def _judge(
-        self, hidden: np.ndarray, free: Scored, best: Scored, written: str, sentence: str
+        self,
+        hidden: np.ndarray,
+        free: Scored,
+        best: Scored,
+        written: str,
+        sentence: str,
+        words: tuple[Word, ...],
     ) -> tuple[Evidence | None, str]:
         text = matchable(sentence)
         result = recognize_best(
@@ -156,7 +174,7 @@ class HeldMoonshine:
             worst=best.worst,
             end=best.end,
             total=best.total,
-            coverage=coverage(free_words(self.steps, free, self.config.confident), text),
+            coverage=coverage(list(words), text),
         )
         reason = verdict(evidence, self.config)
         if reason:  # no need to score the rivals of a sentence already refused
@@ -173,7 +191,7 @@ class HeldMoonshine:
         for entity in entities:
             place = self.rivals.place(sentence, entity.name, str(entity.text), entity.value)
             if place is not None:
-                places.append((place, self.rivals.rivals(sentence, place)))
+                places.append((place, self.rivals.rivals(sentence, place, entity.value)))
         if not places:
             return ()
         needed = max(self.config.number_margin, self.config.name_margin)

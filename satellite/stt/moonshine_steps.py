@@ -186,13 +186,18 @@ class Steps:
             out.append([float(p) for p in probs[np.arange(n), targets]])
         return out
 
-    def greedy(self, hidden: np.ndarray, max_tokens: int) -> Scored:
-        """The free decode: the likeliest token at every step until the end token."""
+    def greedy(self, hidden: np.ndarray, max_tokens: int, say: bool = False) -> Scored:
+        """The free decode: the likeliest token at every step until the end token; `say`:
+        the likeliest text that is not empty (the end token never comes first)."""
         probs, cache = self.first(hidden)
         tokens: list[int] = []
         logprobs: list[float] = []
         for _ in range(max_tokens):
-            token = int(probs.argmax())
+            masked = probs
+            if say and not tokens:
+                masked = probs.copy()
+                masked[END_TOKEN] = -np.inf
+            token = int(masked.argmax())
             logprobs.append(float(probs[token]))
             if token == END_TOKEN:
                 return Scored(tuple(tokens), tuple(logprobs), True)

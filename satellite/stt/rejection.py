@@ -30,7 +30,7 @@ class HoldConfig:
     """Hold Moonshine to the skills' sentences; off: the free transcript is matched as text."""
     beam: int = 6
     """Hypotheses searched side by side."""
-    wide_beam: int = 16
+    wide_beam: int = 12
     """The second search's width, when the first found no sentence."""
     min_lr: float = -0.8
     """Lowest (sentence minus free) log-probability per free-decode token."""

@@ -41,6 +41,13 @@ class Place:
     numeric: bool
 
 
+def _same(a: object, b: object) -> bool:
+    """Equal values, numbers compared as numbers (hassil gives 25.0 for "25")."""
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return float(a) == float(b)
+    return str(a).strip().casefold() == str(b).strip().casefold()
+
+
 @functools.cache
 def written_number(number: int, language: str = "en") -> str:
     """A number in words as it is written ("twenty-five", "one hundred")."""
@@ -67,13 +74,21 @@ class Rivals:
         self.automaton = automaton
         numbers: set[int] = set()
         names: list[str] = []
+        self.meaning: dict[str, object] = {}
+        """Listed wording → the value it stands for ("an" → 1, "half" → 30)."""
         for slot_list in intents.slot_lists.values():
             if isinstance(slot_list, RangeSlotList):
                 numbers.update(range(slot_list.start, slot_list.stop + 1, slot_list.step or 1))
             elif isinstance(slot_list, TextSlotList):
                 for value in slot_list.values:
-                    names += _simple_texts(value.text_in)
+                    texts = list(_simple_texts(value.text_in))
+                    names += texts
+                    for text in texts:
+                        self.meaning.setdefault(spoken(text), value.value_out)
         self.numbers = tuple(sorted(numbers))
+        self._numbers = {
+            " ".join(spoken(written_number(n, intents.language)).split()): n for n in self.numbers
+        }
         self.names = tuple(dict.fromkeys(names))
         self.language = intents.language
 
@@ -90,11 +105,21 @@ class Rivals:
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
         return Place(slot, hit.group(0), hit.start(), hit.end(), numeric)
 
-    def rivals(self, sentence: str, place: Place) -> list[Rival]:
-        """The sentence with every other value in `place`, those the grammar can say."""
+    def value(self, written: str) -> object:
+        """What a written value stands for: a number, a listed value's output, or itself."""
+        text = " ".join(spoken(written).split())
+        if text.isdigit():
+            return int(text)
+        if text in self._numbers:
+            return self._numbers[text]
+        return self.meaning.get(text, text)
+
+    def rivals(self, sentence: str, place: Place, own: object) -> list[Rival]:
+        """The sentence with every other value (one that means something else than `own`)
+        in `place`, those the grammar can say."""
         out = []
         for candidate in self._candidates(place):
-            if spoken(candidate) == spoken(place.written):
+            if spoken(candidate) == spoken(place.written) or _same(self.value(candidate), own):
                 continue
             text = sentence[: place.start] + candidate + sentence[place.end :]
             if self.automaton.accepts(text):
