@@ -153,6 +153,9 @@ def _accepted(row: dict[str, Any], config: HoldConfig) -> bool:
         return False
     if _coverage(row, config.confident) < config.min_coverage:
         return False
+    length = len(matchable(row["sentence"]).split()) / max(1, len(row.get("free_words", [])))
+    if length < config.min_length:
+        return False
     for m in e["margins"]:
         need = (
             config.unheard_margin
@@ -178,6 +181,7 @@ FLOORS = {
     "min_end": (-1.0, -1.5, -2.0, -3.0, -4.0, -8.0),
     "min_total": (-4.0, -6.0, -8.0, -10.0, -14.0, -20.0),
     "min_coverage": (0.0, 0.28, 0.5, 0.6, 0.75),
+    "min_length": (0.0, 0.4, 0.5, 0.6, 0.7),
     "confident": (-0.5, -1.0, -2.0),
 }
 MARGINS = {
@@ -188,20 +192,20 @@ MARGINS = {
 
 
 def _search(rows: list[dict[str, Any]], base: HoldConfig, grid: dict[str, Any]) -> HoldConfig:
-    """The most commands right with no wrong action on `rows`; ties: the strictest (a wrong
-    action is worse than a lost command)."""
+    """The most commands right with no wrong action on `rows`; ties: the nearest to the
+    defaults (the prototype's thresholds)."""
     best, best_key = base, (-(10**9), 0, 0.0)
     for values in itertools.product(*grid.values()):
         config = replace(base, **dict(zip(grid, values, strict=True)))
         t = tally(rows, config)
         bad = t.get("command:wrong_slot", 0) + t.get("out_of_grammar:acted", 0)
         bad += t.get("command:wrong_intent", 0)
-        strictness = sum(
-            float(v) * (10 if k == "min_coverage" else 1)
+        prior = HoldConfig()
+        distance = sum(
+            abs(float(v) - float(getattr(prior, k))) / (1 + abs(float(getattr(prior, k))))
             for k, v in zip(grid, values, strict=True)
-            if k != "confident"
         )
-        key = (-bad, t.get("command:right", 0), strictness)
+        key = (-bad, t.get("command:right", 0), -distance)
         if key > best_key:
             best, best_key = config, key
     return best

@@ -77,7 +77,7 @@ def test_in_grammar_speech_is_accepted_with_its_slots(
 
 @pytest.mark.parametrize(
     "text",
-    ["tell me a joke about cats", "what is the capital of france"],
+    ["tell me a joke about cats", "what is the capital of france", "what time is it in tokyo"],
 )
 def test_other_speech_goes_on_as_free_text(held: HeldMoonshine, text: str) -> None:
     heard = held.transcribe(speak(text))
@@ -125,6 +125,7 @@ def _evidence(**changes: object) -> Evidence:
         "end": -0.1,
         "total": -2.0,
         "coverage": 1.0,
+        "length": 1.0,
         "margins": (),
     }
     values.update(changes)
@@ -138,7 +139,8 @@ def test_each_score_rejects_on_its_own() -> None:
     assert "token" in verdict(_evidence(worst=-9.0), config)
     assert "goes on" in verdict(_evidence(end=-5.0), config)
     assert "total" in verdict(_evidence(total=-30.0), config)
-    assert "coverage" in verdict(_evidence(coverage=0.1), config)
+    assert "coverage" in verdict(_evidence(coverage=0.1), HoldConfig(min_coverage=0.5))
+    assert "more was said" in verdict(_evidence(length=0.3), config)
 
 
 def test_slot_margins_need_more_for_names_and_for_values_not_heard() -> None:

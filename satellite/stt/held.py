@@ -175,6 +175,7 @@ class HeldMoonshine:
             end=best.end,
             total=best.total,
             coverage=coverage(list(words), text),
+            length=len(text.split()) / max(1, len(words)),
         )
         reason = verdict(evidence, self.config)
         if reason:  # no need to score the rivals of a sentence already refused

@@ -11,6 +11,7 @@ own threshold, against the free decode as the competitor. Pure arithmetic on the
 - **total**: the sentence's whole log-probability.
 - **coverage**: the share of the words the free decode heard confidently that the sentence
   also says ("tokyo" is not in "what time is it").
+- **length**: the sentence's words per word of the free decode, low when more was said.
 - **slot margin**: for each slot value of the sentence, how much better it scores than the best
   other value of that slot in the same sentence. A wrong number or room is worse than a
   rejection, so a small margin rejects; a value the free decode did not hear needs more.
@@ -32,16 +33,20 @@ class HoldConfig:
     """Hypotheses searched side by side."""
     wide_beam: int = 12
     """The second search's width, when the first found no sentence."""
-    min_lr: float = -0.8
+    min_lr: float = -1.0
     """Lowest (sentence minus free) log-probability per free-decode token."""
-    min_token: float = -6.0
+    min_token: float = -7.0
     """Lowest log-probability of any one token of the sentence."""
     min_end: float = -2.0
     """Lowest log-probability of the end token right after the sentence."""
-    min_total: float = -6.0
+    min_total: float = -14.0
     """Lowest log-probability of the whole sentence."""
-    min_coverage: float = 0.28
-    """Lowest share of the confidently heard free words that the sentence says."""
+    min_coverage: float = 0.0
+    """Lowest share of the confidently heard free words that the sentence says (off: on the
+    corpus every value above 0 lost commands and stopped no wrong action)."""
+    min_length: float = 0.55
+    """Lowest ratio of the sentence's words to the free decode's: speech that goes on beyond a
+    command ("what time is it in tokyo, you know") is longer than the command."""
     confident: float = -1.0
     """A free-decode word whose tokens all score above this was heard confidently."""
     number_margin: float = 1.5
@@ -59,6 +64,8 @@ class HoldConfig:
         for name in ("min_lr", "min_token", "min_end", "min_total", "confident"):
             if getattr(self, name) > 0:
                 raise ValueError(f"{name}: expected a log-probability (<= 0)")
+        if not 0.0 <= self.min_length <= 1.0:
+            raise ValueError(f"min_length: expected 0..1, got {self.min_length}")
         if not 0.0 <= self.min_coverage <= 1.0:
             raise ValueError(f"min_coverage: expected 0..1, got {self.min_coverage}")
         for name in ("number_margin", "name_margin", "unheard_margin"):
@@ -94,6 +101,8 @@ class Evidence:
     end: float
     total: float
     coverage: float
+    length: float = 1.0
+    """The sentence's words per free-decode word."""
     margins: tuple[SlotMargin, ...] = ()
 
     def describe(self) -> str:
@@ -114,6 +123,7 @@ def verdict(evidence: Evidence, config: HoldConfig) -> str:
         (evidence.end, config.min_end, "the speech goes on after it (end"),
         (evidence.total, config.min_total, "too unlikely a sentence (total"),
         (evidence.coverage, config.min_coverage, "words heard that it does not say (coverage"),
+        (evidence.length, config.min_length, "more was said than the sentence (length"),
     )
     for value, floor, reason in checks:
         if value < floor:
