@@ -148,6 +148,9 @@ def test_reference_loops_compared(run: dict[str, Any]) -> None:
     assert stt["utterance_p50_ms"]["ratio"] > 0
     assert 0 <= stt["word_accuracy"]["theirs"] <= 1
     assert "lite profile" in compare["llm"]["skipped"]
+    engines = compare["stt_engines"]  # the recognisers side by side on the same utterances
+    assert set(engines) == {"sphinx", "moonshine", "held"}
+    assert engines["sphinx"]["utterances"] == TURNS and engines["sphinx"]["p50_ms"] > 0
 
 
 def test_chart_is_a_png(run: dict[str, Any]) -> None:

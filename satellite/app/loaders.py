@@ -10,6 +10,7 @@ Heavy engines are imported only when they are loaded.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from satellite.tts.piper import PiperTts
     from satellite.tts.piper_config import PiperConfig
     from satellite.voice.assistant import Recognizer
+
+log = logging.getLogger(__name__)
 
 PULL_HINT: Final = "run `satellite models pull --profile full`"
 MOONSHINE_MODELS: Final = {"tiny": "moonshine_tiny", "base": "moonshine_base"}
@@ -135,7 +138,16 @@ def missing_files(engines: FullEngines, models_dir: str, manifest: str = "") -> 
 def load_stt(config: Config, skills: SkillSet) -> Recognizer:
     """The configured speech-to-text engine (pocketsphinx gets the skills' grammar)."""
     if config.stt.engine == "moonshine":
-        return load_moonshine(config.stt.moonshine, config.models.dir, config.models.manifest)
+        moonshine = load_moonshine(config.stt.moonshine, config.models.dir, config.models.manifest)
+        if not config.stt.moonshine.hold.enabled:
+            return moonshine
+        from satellite.stt.held import HeldMoonshine
+
+        try:
+            return HeldMoonshine(moonshine, skills.intents, config.stt.moonshine.hold)
+        except ModelError as err:
+            log.warning("Moonshine is not held to the skills' sentences: %s", err)
+            return moonshine
     from satellite.stt.grammar import compile_grammar
     from satellite.stt.sphinx import SphinxRecognizer
 

@@ -17,6 +17,8 @@ import numpy as np
 
 from satellite.bench.corpus import LLM_REPLY, Turn
 from satellite.bench.machine import version
+from satellite.bench.recognisers import RECOGNISERS, compare_recognisers
+from satellite.bench.recognisers import table as engines_table
 from satellite.bench.recorder import TurnRecord
 from satellite.bench.runner import RunResult
 from satellite.bench.stages import Profile
@@ -155,9 +157,11 @@ def compare(
             "llama-cpp-python create_completion reference runs with --profile full)"
         }
     )
+    engines = {name: run_worker(f"stt_{name}", config_path, data) for name in RECOGNISERS}
     return {
         "wake": wake,
         "stt": compare_stt(turns, result.records, stt),
+        "stt_engines": compare_recognisers(engines),
         "llm": llm,
     }
 
@@ -196,6 +200,8 @@ def table(comparison: dict[str, Any]) -> str:
             f"  {'word accuracy':<30} ours {_num(acc['ours'], '>8.2%')}     "
             f"theirs {_num(acc['theirs'], '>8.2%')}",
         ]
+    if "stt_engines" in comparison:
+        lines += engines_table(comparison["stt_engines"])
     llm = comparison["llm"]
     if "skipped" in llm:
         lines.append(f"  LLM: skipped: {llm['skipped']}")

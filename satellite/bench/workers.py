@@ -20,6 +20,7 @@ from typing import Any, Final
 import numpy as np
 
 from satellite.bench.machine import peak_rss_mb
+from satellite.bench.recognisers import RECOGNISERS, recogniser_loop
 from satellite.config import Config, load_config
 
 FRAME: Final = 1280
@@ -212,6 +213,7 @@ KINDS: Final[dict[str, Callable[[Config, dict[str, Any]], dict[str, Any]]]] = {
     "pocketsphinx": sphinx_open_vocabulary,
     "llm": llm_ours,
     "llama": llm_reference,
+    **{f"stt_{name}": recogniser_loop(name) for name in RECOGNISERS},
 }
 
 

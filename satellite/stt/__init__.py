@@ -2,8 +2,9 @@
 the skills' sentence templates (`satellite.stt.grammar`, `satellite.stt.sphinx`).
 
 A closed grammar forces any speech onto one of its sentences, so the engine also decides whether
-what it heard was one of them at all: a `Transcript` is either a sentence of the grammar or
-`rejected` with a reason ("sorry, I didn't catch that" beats a wrong action).
+what it heard was one of them at all: a `Transcript` is a sentence of the grammar, speech that
+is `out_of_grammar` (Moonshine held to the skills: its free transcript, for the language model),
+or `rejected` with a reason ("sorry, I didn't catch that" beats a wrong action).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class Transcript:
     """Why the utterance was rejected (empty when accepted)."""
     guess: str = ""
     """The grammar's best sentence even when rejected, for logs and tuning."""
+    out_of_grammar: bool = False
+    """Speech was heard (`text`) but it is not a sentence of the skills (`reason` says why):
+    it goes to the language model when there is one, never to the templates."""
 
 
 @dataclass(frozen=True)

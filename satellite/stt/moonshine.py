@@ -69,6 +69,15 @@ class MoonshineRecognizer:
         self._lock = threading.Lock()
         log.info("Moonshine %s loaded: %d decoder layers", self.config.model, self.layers)
 
+    def sessions(self) -> tuple[Any, Any, Any]:
+        """The encoder and decoder sessions and the tokenizer (`satellite.stt.moonshine_steps`
+        drives them step by step; hold `lock` meanwhile)."""
+        return self._encoder, self._decoder, self._tokenizer
+
+    @property
+    def lock(self) -> threading.Lock:
+        return self._lock
+
     def max_tokens(self, samples: int) -> int:
         """The length cap for an utterance of `samples` samples."""
         seconds = samples / RATE
@@ -76,7 +85,7 @@ class MoonshineRecognizer:
 
     def transcribe(self, audio: np.ndarray) -> Transcript:
         """What was said in one utterance (16 kHz mono, int16 or float -1..1)."""
-        samples = _as_float(audio)
+        samples = as_float(audio)
         seconds = len(samples) / RATE
         if len(samples) == 0:
             return Transcript("", 0.0, True, "no audio")
@@ -129,7 +138,8 @@ def normalize(text: str) -> str:
     return " ".join(_PUNCTUATION.sub(" ", text.lower()).split())
 
 
-def _as_float(audio: np.ndarray) -> np.ndarray:
+def as_float(audio: np.ndarray) -> np.ndarray:
+    """16 kHz mono audio (int16 or float) as float32 -1..1; AudioError for anything else."""
     samples = mono_samples(audio)
     if samples.dtype == np.int16:
         scaled: np.ndarray = samples.astype(np.float32) / np.float32(32768.0)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal
+
+from satellite.stt.rejection import HoldConfig
 
 SHAPES: Final = {"tiny": (6, 8, 36), "base": (8, 8, 52)}
 """Published (layers, kv_heads, head_dim) per model size, used when the graph's are symbolic."""
 
-__all__ = ["SHAPES", "MoonshineConfig"]
+__all__ = ["SHAPES", "HoldConfig", "MoonshineConfig"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class MoonshineConfig:
     """Tokens allowed beyond the per-second cap (short utterances, punctuation)."""
     min_audio: float = 0.1
     """Utterances shorter than this many seconds are rejected without decoding."""
+    hold: HoldConfig = field(default_factory=HoldConfig)
+    """Holding Moonshine to the skills' sentences, and when to refuse the best of them."""
 
     def __post_init__(self) -> None:
         if self.model not in SHAPES:

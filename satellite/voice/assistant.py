@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from satellite.skills import ActionRunner, Match, SkillSet
 from satellite.stt import Grammar, Transcript
 from satellite.voice.speaker import Speaker, SpeechTiming
 from satellite.voice.turn import Speaking, Spoken, TurnStep
+
+if TYPE_CHECKING:
+    from hassil import Intents
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,15 @@ class GrammarRecognizer(Protocol):
     def transcribe(self, audio: np.ndarray) -> Transcript: ...
 
     def set_grammar(self, grammar: Grammar) -> None: ...
+
+
+@runtime_checkable
+class HeldRecognizer(Protocol):
+    """A recogniser held to the skills' sentences that compiles them itself (Moonshine)."""
+
+    def transcribe(self, audio: np.ndarray) -> Transcript: ...
+
+    def set_intents(self, intents: Intents) -> None: ...
 
 
 @dataclass
@@ -105,6 +117,8 @@ class Assistant:
         self.skills.reload()
         if isinstance(self.stt, GrammarRecognizer):
             self.stt.set_grammar(compile_grammar(self.skills.intents))
+        elif isinstance(self.stt, HeldRecognizer):
+            self.stt.set_intents(self.skills.intents)
         if self.llm is not None:
             self.llm.refresh()
         for problem in self.skills.problems:
@@ -122,9 +136,10 @@ class Assistant:
         else:
             yield NotRecognizedEvent(t=t, text=transcript.text, reason=transcript.reason)
         turn = _Turn(stt_ms=stt_ms)
-        match = self._understand(heard, turn) if heard else None
+        match = self._understand(heard, turn, transcript.out_of_grammar) if heard else None
         if heard and match is None and not turn.llm_answers:
-            yield NotRecognizedEvent(t=t, text=heard, reason="no intent matches")
+            why = transcript.reason if transcript.out_of_grammar else "no intent matches"
+            yield NotRecognizedEvent(t=t, text=heard, reason=why)
         yield from self._rest(heard, match, turn, (t, utterance.t - utterance.end), clock)
 
     def respond(self, text: str, t: float) -> Iterator[TurnStep]:
@@ -175,13 +190,17 @@ class Assistant:
             timing = yield from self._say(reply, t)
         yield turn.timings(t, vad_tail, timing, began - start)
 
-    def _understand(self, text: str, turn: _Turn) -> Match | None:
+    def _understand(self, text: str, turn: _Turn, out_of_grammar: bool = False) -> Match | None:
         """The templates' match for `text`, else the language model's choice of intent (None
         with `turn.llm_answers` set when the model will answer instead); `turn.reason` says
-        why there is none."""
-        understanding = self.skills.understand(text)
-        match, turn.reason = understanding.match, understanding.reason
-        if match is not None or self.llm is None or understanding.unusable:
+        why there is none. Speech the recogniser found `out_of_grammar` skips the templates."""
+        if out_of_grammar:
+            match, unusable = None, False
+        else:
+            understanding = self.skills.understand(text)
+            match, turn.reason = understanding.match, understanding.reason
+            unusable = understanding.unusable
+        if match is not None or self.llm is None or unusable:
             return match
         try:
             match = self.llm.choose(text, turn.llm)

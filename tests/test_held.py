@@ -1,0 +1,166 @@
+"""Moonshine held to the skills (satellite.stt.held) on the real Moonshine tiny: the beam
+search, teacher forcing, the rejection scores and slot margins, and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from satellite.app.loaders import load_moonshine
+from satellite.models.locate import open_store
+from satellite.skills import DeviceConfig, SkillsConfig, SkillSet
+from satellite.stt.beam import search
+from satellite.stt.held import HeldMoonshine, matchable
+from satellite.stt.moonshine import MoonshineConfig, as_float
+from satellite.stt.rejection import Evidence, HoldConfig, SlotMargin, verdict
+from tests.corpus_sentences import AREAS, DEVICES
+from tests.noises import pink
+from tests.speech import speak
+
+
+@pytest.fixture(scope="module")
+def skills(tmp_path_factory: pytest.TempPathFactory) -> SkillSet:
+    devices = {name: DeviceConfig(**spec) for name, spec in DEVICES.items()}
+    state = tmp_path_factory.mktemp("state")
+    return SkillSet(SkillsConfig(areas=AREAS, devices=devices, state_dir=str(state)))
+
+
+@pytest.fixture(scope="module")
+def held(models_dir: Path, skills: SkillSet) -> HeldMoonshine:
+    """The real Moonshine tiny, pulled by the model manager."""
+    store = open_store(str(models_dir))
+    store.pull(["moonshine_tiny"])
+    assert store.verify(["moonshine_tiny"]) == []
+    moonshine = load_moonshine(MoonshineConfig(), str(models_dir))
+    return HeldMoonshine(moonshine, skills.intents)
+
+
+def _hidden(held: HeldMoonshine, audio: np.ndarray) -> np.ndarray:
+    return held.steps.encode(as_float(audio))
+
+
+def test_the_beam_finds_the_sentence_and_teacher_forcing_agrees(held: HeldMoonshine) -> None:
+    hidden = _hidden(held, speak("turn on the kitchen light"))
+    best = search(held.steps, hidden, held.grammar, 6, 30)
+    assert best is not None and best.ended
+    sentence = held.steps.decode(best.tokens)
+    assert matchable(sentence) == "turn on the kitchen light"
+    assert held.automaton.accepts(sentence)
+    forced = held.steps.force(hidden, [best.tokens])[0]
+    assert forced.total == pytest.approx(best.total, abs=0.5)
+    free = held.steps.greedy(hidden, 30)
+    assert free.ended and len(free.logprobs) == len(free.tokens) + 1
+
+
+def test_the_beam_recovers_a_garbled_command(held: HeldMoonshine) -> None:
+    heard = held.transcribe(speak("set a timer for fifteen minutes", "en-us+m3", 150))
+    assert not heard.rejected and not heard.out_of_grammar, heard
+    match = held.rivals.automaton.accepts(heard.text)
+    assert match
+    assert heard.text in ("set a timer for 15 minutes", "set a timer for fifteen minutes")
+
+
+def test_in_grammar_speech_is_accepted_with_its_slots(
+    held: HeldMoonshine, skills: SkillSet
+) -> None:
+    heard = held.transcribe(speak("turn off the living room lights"))
+    assert not heard.out_of_grammar and not heard.rejected, heard
+    match = skills.recognize(heard.text)
+    assert match is not None
+    assert (match.intent, dict(match.slots)) == (
+        "HassTurnOff",
+        {"area": "living room", "domain": "light"},
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tell me a joke about cats", "what is the capital of france", "what time is it in tokyo"],
+)
+def test_other_speech_goes_on_as_free_text(held: HeldMoonshine, text: str) -> None:
+    heard = held.transcribe(speak(text))
+    assert heard.out_of_grammar or heard.rejected, heard
+    assert heard.reason
+
+
+def _silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(16000 * seconds), np.int16)
+
+
+def _music(seconds: float) -> np.ndarray:
+    t = np.arange(int(16000 * seconds)) / 16000
+    notes = (220.0, 277.2, 329.6, 440.0)
+    beat = (t * 2).astype(int) % len(notes)
+    tone = np.sin(2 * np.pi * np.array(notes)[beat] * t) + 0.5 * np.sin(2 * np.pi * 110 * t)
+    return (tone * 6000).astype(np.int16)
+
+
+BAD_INPUT = {
+    "empty": lambda: np.zeros(0, np.int16),
+    "silence": lambda: _silence(2.0),
+    "noise only": lambda: (pink(32000, 7) * 3000).astype(np.int16),
+    "music": lambda: _music(4.0),
+    "german": lambda: speak("Schalte bitte das Licht in der Küche ein", "de"),
+    "french": lambda: speak("Quelle heure est-il maintenant à Paris", "fr"),
+    "very long": lambda: speak(
+        "It was the best of times, it was the worst of times, it was the age of wisdom, it was "
+        "the age of foolishness, it was the epoch of belief, it was the epoch of incredulity, "
+        "turn on the kitchen light, it was the season of light, it was the season of darkness"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_INPUT))
+def test_bad_input_is_never_an_action(held: HeldMoonshine, name: str) -> None:
+    heard = held.transcribe(BAD_INPUT[name]())
+    assert heard.rejected or heard.out_of_grammar, heard
+
+
+def _evidence(**changes: object) -> Evidence:
+    values: dict[str, object] = {
+        "lr": 0.0,
+        "worst": -1.0,
+        "end": -0.1,
+        "total": -2.0,
+        "coverage": 1.0,
+        "length": 1.0,
+        "margins": (),
+    }
+    values.update(changes)
+    return Evidence(**values)  # type: ignore[arg-type]
+
+
+def test_each_score_rejects_on_its_own() -> None:
+    config = HoldConfig()
+    assert verdict(_evidence(), config) == ""
+    assert "LR" in verdict(_evidence(lr=-2.0), config)
+    assert "token" in verdict(_evidence(worst=-9.0), config)
+    assert "goes on" in verdict(_evidence(end=-5.0), config)
+    assert "total" in verdict(_evidence(total=-30.0), config)
+    assert "coverage" in verdict(_evidence(coverage=0.1), HoldConfig(min_coverage=0.5))
+    assert "more was said" in verdict(_evidence(length=0.3), config)
+
+
+def test_slot_margins_need_more_for_names_and_for_values_not_heard() -> None:
+    config = HoldConfig(number_margin=1.5, name_margin=2.0, unheard_margin=2.5)
+
+    def margin(value: float, numeric: bool, heard: bool) -> str:
+        slot = SlotMargin("s", "x", "y", value, numeric, heard)
+        return verdict(_evidence(margins=(slot,)), config)
+
+    assert margin(1.6, numeric=True, heard=True) == ""
+    assert "too close" in margin(1.6, numeric=False, heard=True)
+    assert margin(2.1, numeric=False, heard=True) == ""
+    assert "too close" in margin(2.1, numeric=True, heard=False)
+    assert margin(float("inf"), numeric=True, heard=False) == ""
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="beam"):
+        HoldConfig(beam=0)
+    with pytest.raises(ValueError, match="min_lr"):
+        HoldConfig(min_lr=1.0)
+    with pytest.raises(ValueError, match="min_coverage"):
+        HoldConfig(min_coverage=2.0)
