@@ -222,9 +222,7 @@ def test_skills_test_matches_the_variants(
 
 
 @pytest.mark.parametrize("text", NEAR_MISSES[::6])
-def test_skills_test_rejects_the_near_misses(
-    text: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_skills_test_rejects_the_near_misses(text: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(["skills", "test", "--json", text]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["intent"] is None and report["reason"]
