@@ -1,8 +1,9 @@
 """The skills' text matcher (`SkillSet.understand`): typed text with typos, missing or extra
 articles, digits or words, other word orders must match with the right slots; near-misses,
 slot values a slip away from real ones, ambiguous and bad text must match nothing, each with
-its reason. Zero wrong slot values over every table. `satellite skills test` goes through the
-same matcher; the MQTT text paths are in tests/test_text_paths.py.
+its reason. Zero wrong slot values over every table. `satellite skills test` and the transcript
+path (speech-to-text → assistant) go through the same matcher; the MQTT text paths are in
+tests/test_text_paths.py.
 """
 
 from __future__ import annotations
@@ -11,15 +12,20 @@ import argparse
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from satellite.commands import skills as skills_command
 from satellite.config import Config
+from satellite.events import IntentEvent, NotRecognizedEvent, ReplyEvent, UtteranceEvent
 from satellite.skills import SkillsConfig, SkillSet
 from satellite.skills.textnorm import typo, words
+from satellite.stt import Transcript
+from satellite.voice.assistant import SORRY, Assistant
 from tests.text_cases import BAD_INPUT, DEVICES, NEAR_MISSES, VARIANTS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -216,9 +222,7 @@ def test_skills_test_matches_the_variants(
 
 
 @pytest.mark.parametrize("text", NEAR_MISSES[::6])
-def test_skills_test_rejects_the_near_misses(
-    text: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_skills_test_rejects_the_near_misses(text: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(["skills", "test", "--json", text]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["intent"] is None and report["reason"]
@@ -257,3 +261,38 @@ def test_skills_test_on_bad_input_says_why_without_a_traceback(
     assert b"Traceback" not in done.stderr and reason in done.stderr, done.stderr
     assert len(done.stderr) < 400  # the text is cut when shown
     assert done.stdout == b""
+
+
+# ------------------------------------------------------------------- the transcript path
+
+
+@dataclass(frozen=True)
+class Transcribed:
+    """Speech-to-text's answer, handed to the assistant as a recogniser would: the input of
+    this test (what Moonshine's free decode can give), not a stand-in for the assistant."""
+
+    transcript: Transcript
+
+    def transcribe(self, audio: np.ndarray) -> Transcript:
+        return self.transcript
+
+
+@pytest.mark.parametrize(("text", "reason"), BAD_INPUT, ids=lambda v: repr(v)[:30])
+def test_bad_transcripts_are_not_understood_and_nothing_is_done(
+    skills: SkillSet, text: str, reason: str
+) -> None:
+    assistant = Assistant(skills, Transcribed(Transcript(text, 0.9, False)))
+    utterance = UtteranceEvent(t=2.0, start=0.5, end=1.5, reason="silence", audio=np.zeros(1))
+    events = list(assistant(utterance))
+    assert not [e for e in events if isinstance(e, IntentEvent)]
+    refused = [e for e in events if isinstance(e, NotRecognizedEvent)]
+    assert refused and any(reason in e.reason for e in refused), refused
+    replies = [e for e in events if isinstance(e, ReplyEvent)]
+    assert [(r.text, r.source) for r in replies] == [(SORRY, "error")]
+
+
+def test_a_transcript_a_slip_away_is_understood_as_text_is(skills: SkillSet) -> None:
+    assistant = Assistant(skills, Transcribed(Transcript("turn on teh kitchen light", 0.9, False)))
+    utterance = UtteranceEvent(t=2.0, start=0.5, end=1.5, reason="silence", audio=np.zeros(1))
+    (intent,) = [e for e in assistant(utterance) if isinstance(e, IntentEvent)]
+    assert (intent.name, intent.slots) == ("HassTurnOn", {"area": "kitchen", "domain": "light"})

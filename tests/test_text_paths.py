@@ -204,3 +204,54 @@ def test_our_own_text_captured_is_not_taken_for_another_recogniser(running: Runn
     assert mine.json()["text"] == "what time is it"
     assert running.quiet() == []
     assert len(running.sub.on(BASE + "result")) == results
+
+
+# ---------------------------------------------------------------- parsing (no broker needed)
+
+
+def test_listen_with_a_text_parses_to_heard_and_without_one_to_listen() -> None:
+    from satellite.mqtt.remote_commands import Heard, Listen, parse_command
+
+    parsed = parse_command("listen", json.dumps({"text": "trun on", "id": "r9"}).encode(), 65536)
+    assert parsed == Heard("trun on", request_id="r9")
+    assert parse_command("listen", json.dumps({"text": ""}).encode(), 65536) == Heard("")
+    assert parse_command("listen", b'{"id": "r2"}', 65536) == Listen(request_id="r2")
+    assert parse_command("listen", b"PRESS", 65536) == Listen()
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        (b'{"text": 5}', "text: expected a string, got number"),
+        (b'{"text": null}', "text: required"),
+        (b"\xff\xfe", "payload is not valid UTF-8"),
+    ],
+)
+def test_listen_with_a_bad_text_says_what_is_wrong(payload: bytes, problem: str) -> None:
+    from satellite.mqtt.payload import InvalidPayload
+    from satellite.mqtt.remote_commands import parse_command
+
+    with pytest.raises(InvalidPayload, match=problem):
+        parse_command("listen", payload, 65536)
+
+
+def test_text_captured_is_ours_unless_for_another_site_or_our_own_echo() -> None:
+    from satellite.events import StateEvent, TranscriptEvent
+    from satellite.mqtt.hermes_in import HermesInbound
+    from satellite.mqtt.hermes_out import HermesTranslator
+    from satellite.mqtt.remote_commands import Heard
+
+    hermes = HermesTranslator("kitchen")
+    inbound = HermesInbound("kitchen", 65536, hermes.knows, hermes.echo)
+    request = inbound.parse(CAPTURED, captured("turn on the desk fan", sessionId="s1").encode())
+    assert request is not None
+    assert request.command == Heard("turn on the desk fan", "s1", origin="hermes")
+    assert inbound.parse(CAPTURED, captured("hi", siteId="garage").encode()) is None
+    hermes.event(StateEvent(t=1.0, state="listening", previous="idle"), "e1")
+    (topic, sent), *_ = hermes.event(
+        TranscriptEvent(t=2.0, text="what time is it", confidence=1), "e2"
+    )
+    assert topic == CAPTURED
+    echo = json.dumps(sent).encode()
+    assert inbound.parse(CAPTURED, echo) is None  # our own, back from the broker
+    assert inbound.parse(CAPTURED, echo) is not None  # the same again is someone else's

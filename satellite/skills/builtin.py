@@ -7,6 +7,7 @@ and may return a different reply (e.g. "There is no timer running.").
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -36,10 +37,16 @@ class Builtin:
     """Names `describe` adds for the response template."""
 
 
+@functools.lru_cache(maxsize=8)
+def _engine(language: str) -> RbnfEngine:
+    """The language's number words, read once (reading them takes tens of milliseconds)."""
+    return RbnfEngine.for_language(language)
+
+
 def number_words(number: int, language: str = "en") -> str:
     """`25` → `twenty five` (digits when the language has no number words)."""
     try:
-        text = RbnfEngine.for_language(language).format_number(number).text
+        text = _engine(language).format_number(number).text
     except (ValueError, KeyError):
         return str(number)
     return text.replace("-", " ")

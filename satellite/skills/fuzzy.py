@@ -88,6 +88,7 @@ class Aligner:
         self.text = text
         self.typos = {i: w for i, w in enumerate(text) if w not in vocabulary}
         """Positions of words that may be slips (no template or list has them)."""
+        self.fillers = _fillers(text)
 
     def align(self, template: Template) -> Path | None:
         """The best path through the whole template and the whole text, within the bounds."""
@@ -142,22 +143,32 @@ class Aligner:
 
     def absorb(self, frontier: Frontier) -> Frontier:
         """Also every position reached by skipping fillers after one already reached."""
-        pending = list(frontier.items())
+        if not self.fillers:
+            return frontier
+        pending = [(pos, path) for pos, path in frontier.items() if pos in self.fillers]
         while pending:
             pos, path = pending.pop()
-            for length in _FILLER_LENGTHS:
-                if self._filler(self.text[pos : pos + length], pos):
-                    step = Path(path.cost + FILLER, path.exact, path.edits, path.out, path.slots)
-                    if step.cost <= MAX_COST and step.better_than(frontier.get(pos + length)):
-                        frontier[pos + length] = step
-                        pending.append((pos + length, step))
+            for length in self.fillers.get(pos, ()):
+                step = Path(path.cost + FILLER, path.exact, path.edits, path.out, path.slots)
+                if step.cost <= MAX_COST and step.better_than(frontier.get(pos + length)):
+                    frontier[pos + length] = step
+                    pending.append((pos + length, step))
         return frontier
 
 
-    def _filler(self, words: tuple[str, ...], pos: int) -> bool:
-        if words in FILLERS:
-            return True
-        return words in ARTICLES and 0 < pos < len(self.text) - 1
+def _fillers(text: tuple[str, ...]) -> dict[int, tuple[int, ...]]:
+    """Position → the lengths of the fillers that start there (articles inside the text only)."""
+    found: dict[int, tuple[int, ...]] = {}
+    for pos in range(len(text)):
+        lengths = tuple(
+            length
+            for length in _FILLER_LENGTHS
+            if text[pos : pos + length] in FILLERS
+            or (text[pos : pos + length] in ARTICLES and 0 < pos < len(text) - 1)
+        )
+        if lengths:
+            found[pos] = lengths
+    return found
 
 
 def _step(

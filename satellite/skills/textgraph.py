@@ -14,6 +14,7 @@ than MAX_PARTS pieces written out.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import re
@@ -144,8 +145,8 @@ class _Builder:
             return self._permutation(expr, depth)
         if isinstance(expr, Alternative):
             items = tuple(self._expr(item, depth + 1) for item in expr.items)
-            empty = any(item == Seq(()) for item in items)
-            kept = tuple(item for item in items if item != Seq(()))
+            empty = any(_empty(item) for item in items)
+            kept = tuple(item for item in items if not _empty(item))
             return Alt(kept, expr.is_optional or empty)
         if isinstance(expr, Group):
             return self._sequence(expr.items, depth)
@@ -180,7 +181,7 @@ class _Builder:
     def _text(self, text: str) -> Part:
         parts: list[Part] = []
         for token in text.split():
-            for index, word in enumerate(words(token, self.language)):
+            for index, word in enumerate(_words(token, self.language)):
                 self.vocabulary.add(word)
                 parts.append(Lit(word, token if index == 0 else ""))
         return parts[0] if len(parts) == 1 else Seq(tuple(parts))
@@ -238,6 +239,15 @@ class _Builder:
             raise NotFuzzy(f"{{{name}}} is not a list of values or a number range")
         self.vocabulary.update(w for v in values for w in v)
         return values
+
+
+def _empty(part: Part) -> bool:
+    return isinstance(part, Seq) and not part.items
+
+
+@functools.lru_cache(maxsize=4096)
+def _words(token: str, language: str) -> tuple[str, ...]:
+    return words(token, language)
 
 
 def _flatten(items: Iterable[Expression]) -> Iterator[Expression]:

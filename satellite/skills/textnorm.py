@@ -124,6 +124,7 @@ def number_words(number: int, language: str = "en") -> tuple[str, ...]:
     return tuple(_NOT_WORD.sub(" ", text.casefold().replace("-", " ")).split())
 
 
+@functools.lru_cache(maxsize=65536)
 def typo(typed: str, word: str) -> bool:
     """`typed` is `word` with one slip (a letter wrong, missing, extra, or two swapped; two
     slips in a word of eight letters or more); words under four letters only swap."""

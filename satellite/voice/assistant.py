@@ -134,12 +134,16 @@ class Assistant:
         if heard:
             yield TranscriptEvent(t=t, text=heard, confidence=transcript.confidence)
         else:
-            yield NotRecognizedEvent(t=t, text=transcript.text, reason=transcript.reason)
+            reason = transcript.reason or "the text is empty: nothing was heard"
+            yield NotRecognizedEvent(t=t, text=transcript.text, reason=reason)
         turn = _Turn(stt_ms=stt_ms)
         match = self._understand(heard, turn, transcript.out_of_grammar) if heard else None
         if heard and match is None and not turn.llm_answers:
-            why = transcript.reason if transcript.out_of_grammar else "no intent matches"
-            yield NotRecognizedEvent(t=t, text=heard, reason=why)
+            if transcript.out_of_grammar:
+                reason = transcript.reason
+            else:
+                reason = f"no intent matches: {turn.reason}" if turn.reason else "no intent matches"
+            yield NotRecognizedEvent(t=t, text=heard, reason=reason)
         yield from self._rest(heard, match, turn, (t, utterance.t - utterance.end), clock)
 
     def respond(self, text: str, t: float) -> Iterator[TurnStep]:
