@@ -164,3 +164,13 @@ def test_settings_are_checked() -> None:
         HoldConfig(min_lr=1.0)
     with pytest.raises(ValueError, match="min_coverage"):
         HoldConfig(min_coverage=2.0)
+
+
+def test_a_skills_reload_recompiles_the_sentences(held: HeldMoonshine, skills: SkillSet) -> None:
+    from satellite.voice.assistant import Assistant, HeldRecognizer
+
+    assert isinstance(held, HeldRecognizer)
+    before = held.automaton
+    Assistant(skills, held).reload()
+    assert held.automaton is not before
+    assert held.automaton.accepts("Turn on the kitchen light.")
