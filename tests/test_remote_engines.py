@@ -44,7 +44,7 @@ from tests.voices import PIPER_MODEL, espeak
 from tests.voices import Speaker as Voices
 
 SATELLITE: Final = (sys.executable, "-m", "satellite")
-QUICK: Final = {"connect_timeout": 2.0, "response_timeout": 1.0, "retry_after": 0.2}
+QUICK: Final = {"connect_timeout": 2.0, "response_timeout": 3.0, "retry_after": 0.2}
 REPLY: Final = "The kitchen light is on. The timer is set. That is all for now."
 
 
@@ -72,8 +72,11 @@ def remote_stt(uri: str, models_dir: Path, skills: SkillSet, fallback: str) -> W
     return recognizer
 
 
-def remote_tts(uri: str, fallback: str = "espeak", voice: str = "") -> WyomingTts:
-    settings = WyomingTtsConfig(uri=uri, voice=voice, fallback=fallback, **QUICK)  # type: ignore[arg-type]
+def remote_tts(
+    uri: str, fallback: str = "espeak", voice: str = "", response_timeout: float = 3.0
+) -> WyomingTts:
+    quick = {**QUICK, "response_timeout": response_timeout}
+    settings = WyomingTtsConfig(uri=uri, voice=voice, fallback=fallback, **quick)  # type: ignore[arg-type]
     tts = open_tts(TtsConfig(engine="wyoming", wyoming=settings))
     assert isinstance(tts, WyomingTts)
     return tts
@@ -117,7 +120,7 @@ def test_a_second_satellite_hears_and_speaks_through_serve(
     assert kinds["reply"]["text"] and kinds["timings"]["first_audio_ms"] is not None
     said = read_wav(output)
     assert len(said) > 8000 and np.abs(said).max() > 3000
-    assert b"failed" not in done.stderr
+    assert b"remote speech" not in done.stderr  # no request failed
 
 
 def test_wyoming_piper_speaks_the_joe_voice_and_our_recogniser_hears_it(
@@ -129,7 +132,8 @@ def test_wyoming_piper_speaks_the_joe_voice_and_our_recogniser_hears_it(
     voice_dir = models_dir / "piper"
     port = free_port()
     with wyoming_piper(voice_dir, "en_US-joe-medium", port, tmp_path / "piper.log") as peer:
-        tts = remote_tts(peer.uri, fallback="none", voice="en_US-joe-medium")
+        # wyoming-piper loads the voice on the first request: give it time
+        tts = remote_tts(peer.uri, "none", "en_US-joe-medium", response_timeout=30.0)
         sentences = list(tts.synthesize("Turn on the kitchen light. Set a timer for five minutes."))
     assert tts.remote_sentences == 2 and tts.fallback_sentences == 0
     from satellite.stt.grammar import compile_grammar

@@ -94,7 +94,7 @@ class WyomingServer:
                 self._tasks.discard(task)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        session = Session(self.engines, self.limits, writer)
+        session = Session(self.engines, self.limits, reader, writer)
         peer = writer.get_extra_info("peername")
         try:
             while True:

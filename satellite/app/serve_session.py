@@ -48,10 +48,15 @@ class Session:
     """The state of one connection: which request its audio belongs to."""
 
     def __init__(
-        self, engines: ServedEngines, limits: ServeLimits, writer: asyncio.StreamWriter
+        self,
+        engines: ServedEngines,
+        limits: ServeLimits,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
     ) -> None:
         self.engines = engines
         self.limits = limits
+        self.reader = reader
         self.writer = writer
         self._mode = ""
         self._audio: list[np.ndarray] = []
@@ -144,6 +149,8 @@ class Session:
         mode, audio = self._mode, self._joined()
         detected = self._detected
         await self._reset()
+        if mode == "transcribe" and self._gone():
+            return
         if mode == "transcribe":
             transcript = await self.engines.transcribe(audio)
             await self.write(transcript_event(transcript))
@@ -169,9 +176,18 @@ class Session:
             self._detected = True
             await self.write(Detection(name=name, timestamp=self._samples * 1000 // RATE).event())
 
+    def _gone(self) -> bool:
+        """The client hung up after its request (it gave up waiting): no work for nobody."""
+        if self.reader.at_eof():
+            log.info("the client left before its answer: not carried out")
+            return True
+        return False
+
     async def _synthesize(self, text: str) -> None:
         if len(text) > self.limits.max_text:
             raise ServeError(f"synthesize: text longer than {self.limits.max_text} characters")
+        if self._gone():
+            return
         await self.write(AudioStart(rate=RATE, width=2, channels=1).event())
         async with aclosing(self.engines.synthesize(text)) as sentences:
             async for audio in sentences:
