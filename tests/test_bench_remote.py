@@ -39,6 +39,7 @@ def test_remote_bench_reports_local_and_remote_side_by_side(
     doc = json.loads(out.read_text())["remote"]
     assert doc["turns"] == 3 and doc["agree"] == 3  # the same transcript both ways
     assert set(doc["stages"]) == set(STAGES)
-    for row in doc["stages"].values():
-        assert row["local_median_ms"] > 0 and row["remote_median_ms"] > 0
+    for stage, row in doc["stages"].items():
+        assert row["remote_median_ms"] > 0
+        assert row["local_median_ms"] > 0 or stage == "round_trip"  # locally: no trip
     assert "hop ms" in done.stdout and "same transcript both ways: 3 of 3" in done.stdout

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
+from wyoming.ping import Ping, Pong
 
 from satellite.app.serve import ServerThread, WyomingServer
 from satellite.app.serve_engines import ServedEngines, load_served
@@ -31,7 +32,8 @@ from satellite.tts.wyoming_config import WyomingTtsConfig
 
 log = logging.getLogger(__name__)
 
-STAGES: Final = ("stt", "tts_first_audio", "tts_total")
+STAGES: Final = ("round_trip", "stt", "tts_first_audio", "tts_total")
+"""`round_trip`: a `ping` answered by the server, nothing computed (locally: nothing at all)."""
 
 
 @dataclass
@@ -74,15 +76,23 @@ def measure(
             (timings.remote, stt, tts),
         ]
         texts = []
+        timings.local["round_trip"].append(0.0)
+        timings.remote["round_trip"].append(_ping(stt))
         for record, recognizer, voice in sides if n % 2 == 0 else reversed(sides):
             start = time.perf_counter()
             texts.append(recognizer.transcribe(audio).text)
             record["stt"].append(_ms(start))
-            first, total = _speak(voice.synthesize, f"{turn.command}.")
+            first, total = _speak(voice.synthesize, f"{turn.command}. It is done.")
             record["tts_first_audio"].append(first)
             record["tts_total"].append(total)
         timings.agree += texts[0] == texts[1]
     return timings
+
+
+def _ping(stt: WyomingRecognizer) -> float:
+    start = time.perf_counter()
+    stt.link.request([Ping().event()], lambda event: Pong.is_type(event.type))
+    return _ms(start)
 
 
 def _speak(synthesize: Callable[[str], Iterator[np.ndarray]], text: str) -> tuple[float, float]:
