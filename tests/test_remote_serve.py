@@ -290,3 +290,23 @@ def test_a_client_past_the_limit_is_told_the_server_is_busy(
             await (await _described(peer)).disconnect()
 
         asyncio.run(again())
+
+
+def test_the_systemd_unit_runs_serve_sandboxed() -> None:
+    """systemd/satellite-serve.service: its command line is one the CLI accepts, and it runs
+    as the satellite user with the sandboxing the unit promises."""
+    from satellite.cli import build_parser
+
+    unit = Path(__file__).parent.parent / "systemd" / "satellite-serve.service"
+    settings = dict(
+        line.split("=", 1)
+        for line in unit.read_text().splitlines()
+        if "=" in line and line[0] != "#"
+    )
+    argv = settings["ExecStart"].split()
+    assert argv[0].endswith("/satellite") and argv[1] == "serve"
+    args = build_parser().parse_args(argv[1:])
+    assert args.uri == "tcp://0.0.0.0:10300" and args.command == "serve"
+    assert settings["User"] == "satellite" and settings["NoNewPrivileges"] == "yes"
+    assert settings["ProtectSystem"] == "strict" and settings["PrivateDevices"] == "yes"
+    assert settings["CapabilityBoundingSet"] == ""
