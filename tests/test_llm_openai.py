@@ -163,3 +163,20 @@ def test_bad_openai_settings_are_named() -> None:
     with pytest.raises(ConfigError) as caught:
         Config.from_dict({"llm": {"engine": "openai", "openai": {"base_url": "ftp://x"}}})
     assert any(p.startswith("llm.openai.base_url: expected") for p in caught.value.problems)
+
+
+def test_check_finds_the_server(server: Peer, gguf: Path) -> None:
+    from satellite.commands.check import check_remote
+
+    config = Config.from_dict(
+        {
+            "llm": {
+                "enabled": True,
+                "engine": "openai",
+                "model": str(gguf),
+                "openai": {"base_url": f"http://127.0.0.1:{server.port}/v1"},
+            }
+        }
+    )
+    assert check_remote(config) == []
+    assert remote(server.port, gguf).api.get("models")["data"]

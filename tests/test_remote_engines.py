@@ -253,3 +253,25 @@ def test_bad_remote_settings_are_named(section: str, value: dict, problem: str) 
     with pytest.raises(ConfigError) as caught:
         Config.from_dict({section: {"engine": "wyoming", "wyoming": value}})
     assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
+
+
+def test_check_names_the_remote_server_that_does_not_answer(server: Peer) -> None:
+    from satellite.commands.check import check_remote
+
+    down = f"tcp://127.0.0.1:{closed_port()}"
+    config = Config.from_dict(
+        {
+            "stt": {"engine": "wyoming", "wyoming": {"uri": server.uri}},
+            "tts": {"engine": "wyoming", "wyoming": {"uri": down}},
+            "llm": {
+                "enabled": True,
+                "engine": "openai",
+                "openai": {"base_url": f"http://127.0.0.1:{closed_port()}/v1"},
+            },
+        }
+    )
+    problems = check_remote(config)
+    assert len(problems) == 2, problems
+    assert problems[0].startswith(f"tts.wyoming: cannot reach tts server {down}")
+    assert problems[1].startswith("llm.openai: cannot reach the language model server")
+    assert check_remote(Config()) == []

@@ -36,6 +36,14 @@ class Api:
             raise LlmError(f"{self.base_url} answered something other than a JSON object")
         return answer
 
+    def get(self, path: str) -> dict[str, Any]:
+        """The JSON answer to a GET of `path` (e.g. `models`)."""
+        with closing(self._open(path, None)) as response:
+            answer = _json(self._read(response.read, "the answer"), self.base_url)
+        if not isinstance(answer, dict):
+            raise LlmError(f"{self.base_url} answered something other than a JSON object")
+        return answer
+
     def stream(self, path: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Each event of a streamed answer, as JSON objects, until `[DONE]` or the end."""
         with closing(self._open(path, {**body, "stream": True})) as response:
@@ -53,7 +61,7 @@ class Api:
                 if isinstance(event, dict):
                     yield event
 
-    def _open(self, path: str, body: dict[str, Any]) -> http.client.HTTPResponse:
+    def _open(self, path: str, body: dict[str, Any] | None) -> http.client.HTTPResponse:
         parts = urlsplit(self.base_url)
         kind = (
             http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
@@ -67,7 +75,10 @@ class Api:
             connection.connect()
             assert connection.sock is not None
             connection.sock.settimeout(self.response_timeout)
-            connection.request("POST", url, json.dumps(body).encode(), headers)
+            if body is None:
+                connection.request("GET", url, headers=headers)
+            else:
+                connection.request("POST", url, json.dumps(body).encode(), headers)
             response = connection.getresponse()
         except (OSError, http.client.HTTPException) as err:
             connection.close()
