@@ -180,3 +180,17 @@ def test_check_finds_the_server(server: Peer, gguf: Path) -> None:
     )
     assert check_remote(config) == []
     assert remote(server.port, gguf).api.get("models")["data"]
+
+
+def test_the_key_comes_from_the_environment_variable(
+    gguf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    with llama_server(gguf, port, tmp_path / "server.log", api_key="s3cret-key"):
+        monkeypatch.delenv("SATELLITE_TEST_LLM_KEY", raising=False)
+        without = remote(port, gguf, api_key_env="SATELLITE_TEST_LLM_KEY")
+        with pytest.raises(LlmError, match="HTTP 401"):
+            list(without.answer("hello"))
+        monkeypatch.setenv("SATELLITE_TEST_LLM_KEY", "s3cret-key")
+        keyed = remote(port, gguf, api_key_env="SATELLITE_TEST_LLM_KEY")
+        assert list(keyed.answer("hello")) and keyed.remote_turns == 1

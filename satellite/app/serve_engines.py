@@ -42,7 +42,8 @@ from satellite.voice.wake import WakeDetector
 
 log = logging.getLogger(__name__)
 
-ATTRIBUTION: Final = Attribution(name="satellite", url="https://github.com/")
+ATTRIBUTION: Final = Attribution(name="satellite", url="")
+"""Who made the programs (this project has no public address to give)."""
 LANGUAGES: Final = ["en"]
 
 
