@@ -13,7 +13,18 @@ from satellite import __version__
 from satellite.config import Config, load_config
 from satellite.errors import ConfigError, SatelliteError
 
-COMMANDS = ("run", "replay", "check", "models", "skills", "transcribe", "say", "bench", "mqtt")
+COMMANDS = (
+    "run",
+    "replay",
+    "check",
+    "models",
+    "skills",
+    "transcribe",
+    "say",
+    "bench",
+    "mqtt",
+    "serve",
+)
 """Modules under `satellite.commands`, each with `add_parser()` and `run()`."""
 
 

@@ -16,7 +16,7 @@ MAX_FUNCTION_LINES: Final = 50
 TOO_BIG_FOR_NOW: Final[dict[str, str]] = {}
 """Known exceptions to the module size limit, each with its reason. Do not add to this."""
 
-ENGINES: Final = ("stt", "tts", "llm", "skills", "audio")
+ENGINES: Final = ("stt", "tts", "llm", "skills", "audio", "remote")
 ABOVE_ENGINES: Final = {"commands", "bench", "app", "voice", "config"}
 FORBIDDEN: Final = {
     "voice": {"commands", "bench", "app", "mqtt"},

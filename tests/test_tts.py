@@ -108,7 +108,7 @@ def test_tts_config_validation() -> None:
     _, problems = build(TtsConfig, {"voice": "en us; rm -rf"}, "tts")
     assert problems == ['tts.voice: expected a voice name like "en-us", got "en us; rm -rf"']
     _, problems = build(TtsConfig, {"engine": "festival"}, "tts")
-    assert problems == ['tts.engine: expected one of auto, espeak, piper, got "festival"']
+    assert problems == ['tts.engine: expected one of auto, espeak, piper, wyoming, got "festival"']
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from typing import Final
 
 from satellite.app.control import Announcer, Control
 from satellite.app.daemon import Tasks
-from satellite.app.loaders import load_listener, load_llm, load_stt, open_tts
+from satellite.app.loaders import load_language_model, load_listener, load_stt, open_tts
 from satellite.config import Config
 from satellite.mqtt import MqttPublisher
 from satellite.skills import ActionRunner, Services, SkillSet, TimerManager
@@ -67,7 +67,7 @@ def load_assistant(
     if config.llm.enabled:
         from satellite.llm.fallback import LlmFallback
 
-        engine = load_llm(config.llm, config.models.dir, config.models.manifest)
+        engine = load_language_model(config.llm, config.models.dir, config.models.manifest)
         llm = LlmFallback(engine, skills)
     return Assistant(skills, load_stt(config, skills), runner, speaker, llm)
 

@@ -27,6 +27,7 @@ from satellite.voice.vad import Segmenter
 if TYPE_CHECKING:
     from satellite.llm.config import LlmConfig
     from satellite.llm.engine import LlmEngine
+    from satellite.llm.openai import OpenAiEngine
     from satellite.skills import SkillSet
     from satellite.stt.moonshine import MoonshineRecognizer
     from satellite.stt.moonshine_config import MoonshineConfig
@@ -111,11 +112,28 @@ class FullEngines:
 
     @classmethod
     def of(cls, config: Config) -> FullEngines:
+        """The full engines in use, also as the fallback of a remote engine."""
         return cls(
-            config.stt.moonshine if config.stt.engine == "moonshine" else None,
-            config.tts.piper if config.tts.engine == "piper" else None,
-            config.llm if config.llm.enabled else None,
+            config.stt.moonshine if local_stt(config) == "moonshine" else None,
+            config.tts.piper if local_tts(config.tts) == "piper" else None,
+            config.llm if config.llm.enabled and local_llm(config.llm) else None,
         )
+
+
+def local_llm(config: LlmConfig) -> bool:
+    """Whether the GGUF model is loaded on this box (itself, or a remote engine's fallback)."""
+    return config.engine == "llama" or config.openai.fallback
+
+
+def local_stt(config: Config) -> str:
+    """The local recogniser loaded: the engine's, or a remote engine's fallback."""
+    stt = config.stt
+    return stt.wyoming.fallback if stt.engine == "wyoming" else stt.engine
+
+
+def local_tts(config: TtsConfig) -> str:
+    """The local voice loaded: the engine's, or a remote engine's fallback."""
+    return config.wyoming.fallback if config.engine == "wyoming" else config.engine
 
 
 def missing_files(engines: FullEngines, models_dir: str, manifest: str = "") -> list[str]:
@@ -135,19 +153,39 @@ def missing_files(engines: FullEngines, models_dir: str, manifest: str = "") -> 
 # -- the engines --------------------------------------------------------------------------------
 
 
-def load_stt(config: Config, skills: SkillSet) -> Recognizer:
-    """The configured speech-to-text engine (pocketsphinx gets the skills' grammar)."""
-    if config.stt.engine == "moonshine":
-        moonshine = load_moonshine(config.stt.moonshine, config.models.dir, config.models.manifest)
-        if not config.stt.moonshine.hold.enabled:
-            return moonshine
-        from satellite.stt.held import HeldMoonshine
+def load_held_moonshine(config: Config, skills: SkillSet) -> Recognizer:
+    """Moonshine, held to the skills' sentences unless `stt.moonshine.hold` is off."""
+    moonshine = load_moonshine(config.stt.moonshine, config.models.dir, config.models.manifest)
+    if not config.stt.moonshine.hold.enabled:
+        return moonshine
+    from satellite.stt.held import HeldMoonshine
 
-        try:
-            return HeldMoonshine(moonshine, skills.intents, config.stt.moonshine.hold)
-        except ModelError as err:
-            log.warning("Moonshine is not held to the skills' sentences: %s", err)
-            return moonshine
+    try:
+        return HeldMoonshine(moonshine, skills.intents, config.stt.moonshine.hold)
+    except ModelError as err:
+        log.warning("Moonshine is not held to the skills' sentences: %s", err)
+        return moonshine
+
+
+def load_stt(config: Config, skills: SkillSet) -> Recognizer:
+    """The configured speech-to-text engine (pocketsphinx gets the skills' grammar); a remote
+    one with its local fallback loaded beside it."""
+    if config.stt.engine == "wyoming":
+        from satellite.stt.wyoming import WyomingRecognizer
+
+        return WyomingRecognizer(config.stt.wyoming, load_local_stt(config, skills))
+    local = load_local_stt(config, skills)
+    assert local is not None
+    return local
+
+
+def load_local_stt(config: Config, skills: SkillSet) -> Recognizer | None:
+    """The recogniser of this box (None: a remote engine without a fallback)."""
+    engine = local_stt(config)
+    if engine == "none":
+        return None
+    if engine == "moonshine":
+        return load_held_moonshine(config, skills)
     from satellite.stt.grammar import compile_grammar
     from satellite.stt.sphinx import SphinxRecognizer
 
@@ -165,8 +203,23 @@ def load_moonshine(
 
 
 def open_tts(config: TtsConfig, models_dir: str = "", manifest: str = "") -> TtsEngine:
-    """The engine `config` names, loaded and checked (a Piper voice: see `piper_files`)."""
-    if config.engine == "piper":
+    """The engine `config` names, loaded and checked (a Piper voice: see `piper_files`); a
+    remote one with its local fallback loaded beside it."""
+    if config.engine == "wyoming":
+        from satellite.tts.wyoming import WyomingTts
+
+        return WyomingTts(config.wyoming, open_local_tts(config, models_dir, manifest))
+    local = open_local_tts(config, models_dir, manifest)
+    assert local is not None
+    return local
+
+
+def open_local_tts(config: TtsConfig, models_dir: str = "", manifest: str = "") -> TtsEngine | None:
+    """The voice of this box (None: a remote engine without a fallback)."""
+    engine = local_tts(config)
+    if engine == "none":
+        return None
+    if engine == "piper":
         return open_piper(config.piper, models_dir, manifest)
     from satellite.tts.espeak import EspeakTts
 
@@ -187,3 +240,16 @@ def load_llm(config: LlmConfig, models_dir: str, manifest: str = "") -> LlmEngin
     path = llm_file(config, models_dir, manifest)
     require_files("language model", (path,))
     return LlmEngine(config, path)
+
+
+def load_language_model(
+    config: LlmConfig, models_dir: str, manifest: str = ""
+) -> LlmEngine | OpenAiEngine:
+    """The engine `llm.engine` names; a remote one with the local model behind it when
+    `llm.openai.fallback` asks for it."""
+    if config.engine == "llama":
+        return load_llm(config, models_dir, manifest)
+    from satellite.llm.openai import OpenAiEngine
+
+    fallback = load_llm(config, models_dir, manifest) if config.openai.fallback else None
+    return OpenAiEngine(config, fallback)

@@ -2,6 +2,7 @@
 
 satellite bench [--profile lite|full] [--synthetic] [--turns N] [--json out.json]
                 [--plot out.png] [--compare] [--idle-seconds S]
+satellite bench --remote [--turns N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="full profile: measure random-weight stand-ins of the real shapes for the models "
         "that are not downloaded (LFM2-1.2B Q4_K_M, Piper, Moonshine); the report says so",
     )
+    p.add_argument(
+        "--remote",
+        action="store_true",
+        help="only the hop to a Wyoming server: this box's recogniser and voice called "
+        "directly and through `satellite serve` on loopback, turn by turn (docs/REMOTE.md)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -62,6 +69,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
     for path in (args.json, args.plot):
         if path is not None and not path.parent.is_dir():
             raise SatelliteError(f"cannot write {path}: no folder {path.parent}")
+    if args.remote:
+        return _remote(args, config)
     if args.plot is not None:
         from satellite.bench.plot import require_matplotlib
 
@@ -84,6 +93,18 @@ def run(args: argparse.Namespace, config: Config) -> int:
         from satellite.bench.plot import plot
 
         plot(doc, args.plot)
+    return 0
+
+
+def _remote(args: argparse.Namespace, config: Config) -> int:
+    from satellite.bench.remote import run_remote_bench
+
+    if args.turns < 1:
+        raise SatelliteError(f"bench: turns: expected at least 1, got {args.turns}")
+    doc, text = run_remote_bench(config, args.turns)
+    print(text)
+    if args.json is not None:
+        _write(args.json, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return 0
 
 

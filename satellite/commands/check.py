@@ -1,4 +1,5 @@
-"""`satellite check`: config, models, audio devices and broker, with every problem listed."""
+"""`satellite check`: config, models, audio devices, broker and remote servers, with every
+problem listed."""
 
 from __future__ import annotations
 
@@ -99,6 +100,37 @@ def check_broker(config: Config) -> list[str]:
     return [] if problem is None else [problem]
 
 
+def check_remote(config: Config) -> list[str]:
+    """The servers of the remote engines the configuration uses answer."""
+    problems = []
+    for section, settings in (("stt", config.stt), ("tts", config.tts)):
+        if settings.engine == "wyoming":
+            problems += _describe(section, settings.wyoming.uri, settings.wyoming.connect_timeout)
+    if config.llm.enabled and config.llm.engine == "openai":
+        from satellite.llm.openai import OpenAiEngine
+
+        try:
+            OpenAiEngine(config.llm).api.get("models")
+        except SatelliteError as err:
+            problems.append(f"llm.openai: {err}")
+    return problems
+
+
+def _describe(section: str, uri: str, timeout: float) -> list[str]:
+    from wyoming.info import Describe, Info
+
+    from satellite.remote.connection import Endpoint, WyomingLink
+
+    link = WyomingLink(Endpoint(uri, timeout, max(timeout, 5.0), 0.0), section)
+    try:
+        link.request([Describe().event()], lambda event: Info.is_type(event.type))
+    except SatelliteError as err:
+        return [f"{section}.wyoming: {err} (the fallback answers meanwhile)"]
+    finally:
+        link.close()
+    return []
+
+
 def check_skills(config: Config) -> list[str]:
     from satellite.skills import SkillSet
 
@@ -110,6 +142,7 @@ CHECKS: dict[str, Check] = {
     "audio": check_audio,
     "skills": check_skills,
     "mqtt": check_broker,
+    "remote": check_remote,
 }
 
 

