@@ -145,7 +145,7 @@ def _apology(speaker: Speaker, announce: Announcer) -> Callable[[str], None]:
     """A turn took too long: cut off what it was saying and say so instead."""
 
     def apologise(text: str) -> None:
-        speaker.stop()
+        speaker.cut()  # the announcements waiting (a `say`) are still said
         announce(text, "timeout")
 
     return apologise
