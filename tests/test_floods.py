@@ -81,7 +81,8 @@ def test_long_command_texts_are_shortened_in_the_log(tmp_path: Path, models_dir:
         live = start(tmp_path, broker, models_dir)
         try:
             sub.publish(BASE + "say", json.dumps({"text": text, "id": "long"}))
-            sub.wait_for(BASE + "result", timeout=120)
+            sub.publish(BASE + "stop", "")  # minutes of speech: cut short, answered at once
+            sub.wait_for(BASE + "result", 2, timeout=120)
         finally:
             log = stop(live)
     (line,) = [line for line in log.splitlines() if "command say" in line]

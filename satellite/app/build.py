@@ -30,7 +30,7 @@ from satellite.voice.assistant import Assistant
 from satellite.voice.pipeline import Bus, Pipeline
 from satellite.voice.speaker import Speaker
 from satellite.voice.state import StateMachine
-from satellite.voice.turn import TurnRunner
+from satellite.voice.turn import InlineRunner, TurnRunner
 
 log = logging.getLogger(__name__)
 
@@ -72,26 +72,30 @@ def load_assistant(
     return Assistant(skills, load_stt(config, skills), runner, speaker, llm)
 
 
-def build(config: Config, *, live: bool, output: str | None = None) -> Satellite:
-    """`live`: act on intents, speak, publish on MQTT, run timers; else only report."""
+def build(
+    config: Config, *, live: bool, output: str | None = None, inline: bool = False
+) -> Satellite:
+    """`live`: act on intents, speak, publish on MQTT, run timers; else only report.
+    `inline`: a live satellite whose turns run on the caller's thread, to their end (the
+    bench); else they run on a worker thread within the state timeouts (`run`)."""
     if live:
-        return _live(config, output)
+        return _live(config, output, inline)
     bus = Bus()
     assistant = load_assistant(config)
     pipeline = Pipeline(load_listener(config), StateMachine(config.timeouts), bus, assistant)
     return Satellite(config, bus, pipeline, assistant, Tasks())
 
 
-def _live(config: Config, output: str | None) -> Satellite:
+def _live(config: Config, output: str | None, inline: bool) -> Satellite:
     resources = ExitStack()
     try:
-        return _wire(config, output, resources)
+        return _wire(config, output, resources, inline)
     except BaseException:
         resources.close()  # stop what was started before the failure
         raise
 
 
-def _wire(config: Config, output: str | None, resources: ExitStack) -> Satellite:
+def _wire(config: Config, output: str | None, resources: ExitStack, inline: bool) -> Satellite:
     from satellite.app.integrity import verify_models
     from satellite.audio.sinks import open_sink
 
@@ -122,7 +126,7 @@ def _wire(config: Config, output: str | None, resources: ExitStack) -> Satellite
         bus,
         assistant,
         chime=speaker.chime,
-        runner=TurnRunner(config.timeouts),
+        runner=InlineRunner() if inline else TurnRunner(config.timeouts),
         apologise=_apology(speaker, announcer),
     )
     if publisher is not None:
@@ -145,7 +149,7 @@ def _apology(speaker: Speaker, announce: Announcer) -> Callable[[str], None]:
     """A turn took too long: cut off what it was saying and say so instead."""
 
     def apologise(text: str) -> None:
-        speaker.stop()
+        speaker.cut()  # the announcements waiting (a `say`) are still said
         announce(text, "timeout")
 
     return apologise

@@ -64,7 +64,8 @@ def run_pipeline(config: Config, turns: list[Turn], idle: np.ndarray) -> RunResu
         port = _start_broker(stack, result)
         state_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="satellite-bench-"))
         began = time.perf_counter()
-        satellite = build(bench_config(config, port, state_dir), live=True, output="null")
+        config = bench_config(config, port, state_dir)
+        satellite = build(config, live=True, output="null", inline=True)  # turns timed whole
         result.build_ms = round((time.perf_counter() - began) * 1000, 1)
         stack.callback(satellite.close)
         probe = _probe(stack, satellite, port, result)

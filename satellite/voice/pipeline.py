@@ -198,6 +198,11 @@ class Pipeline:
             self._enter(State.IDLE)
 
     def set_muted(self, muted: bool) -> None:
+        """Mute (abandoning the running turn) or unmute; unmuting what is not muted changes
+        nothing (a turn in progress goes on)."""
+        if not muted and self.machine.state is not State.MUTED:
+            self.listener.wake_enabled = True
+            return
         if muted and self._current is not None:
             self._abandon(None)
         self.listener.wake_enabled = not muted

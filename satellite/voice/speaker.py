@@ -133,10 +133,14 @@ class Speaker:
             log.warning("%d announcements are waiting: refused %r", ANNOUNCE_QUEUE, text[:60])
             item.finish(False)
 
-    def stop(self) -> None:
-        """Cut off what is being said now, and drop the announcements waiting."""
+    def cut(self) -> None:
+        """Cut off what is being said now; the announcements waiting are still said."""
         self._stopped.set()
         self.sink.stop()
+
+    def stop(self) -> None:
+        """Cut off what is being said now, and drop the announcements waiting."""
+        self.cut()
         self._drop_waiting()
 
     def _drop_waiting(self) -> None:
