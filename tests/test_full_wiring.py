@@ -48,7 +48,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("models")
     build_moonshine(folder / "moonshine" / "tiny", FREE_REQUEST)
     build_gguf(folder / "LFM2-1.2B-Q4_K_M.gguf")
-    build_piper_voice(folder / "piper", "en_US-lessac-medium")
+    build_piper_voice(folder / "piper", "en_US-joe-medium")
     return folder
 
 

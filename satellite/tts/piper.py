@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 INSTALL_HINT: Final = "pip install 'satellite[full]' (piper-tts)"
 _REQUIRED_INPUTS: Final = frozenset({"input", "input_lengths", "scales"})
+MIN_RATE: Final = 8000
+MAX_RATE: Final = 48000
+"""Sample rates a voice may have (its audio is resampled to 16 kHz)."""
 
 
 class PiperTts:
@@ -106,6 +109,12 @@ def _synthesis_config(voice: Any, settings: PiperConfig) -> Any:
 
 def _check_voice(voice: Any, model: Path, config_path: Path) -> None:
     """The config's inputs, speakers and phoneme ids fit the model (a probe run proves it)."""
+    rate = voice.config.sample_rate
+    if not isinstance(rate, int) or not MIN_RATE <= rate <= MAX_RATE:
+        raise ModelError(
+            f"{config_path}: sample rate {rate!r} Hz: expected {MIN_RATE}..{MAX_RATE} "
+            "(Piper voices are 16 or 22.05 kHz; the audio is resampled to 16 kHz)"
+        )
     names = {i.name for i in voice.session.get_inputs()}
     what = f"voice config {config_path.name} does not match its model {model.name}"
     if not names >= _REQUIRED_INPUTS:
