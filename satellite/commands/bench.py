@@ -1,7 +1,7 @@
 """`satellite bench`: spoken turns through the real pipeline; latency per stage, load, memory, CPU.
 
-satellite bench [--profile lite|full] [--synthetic] [--turns N] [--json out.json]
-                [--plot out.png] [--compare] [--idle-seconds S]
+satellite bench [--profile lite|full] [--synthetic] [--llm MODEL] [--turns N]
+                [--json out.json] [--plot out.png] [--compare] [--idle-seconds S]
 """
 
 from __future__ import annotations
@@ -53,6 +53,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="full profile: measure random-weight stand-ins of the real shapes for the models "
         "that are not downloaded (LFM2-1.2B Q4_K_M, Piper, Moonshine); the report says so",
     )
+    p.add_argument(
+        "--llm",
+        metavar="MODEL",
+        help="full profile: the language model to measure, a manifest model (gemma3_270m) or "
+        "a .gguf file (default: llm.model, else LFM2-1.2B)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -66,6 +72,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
         from satellite.bench.plot import require_matplotlib
 
         require_matplotlib()
+    if args.llm:
+        from satellite.bench.fullsetup import with_llm
+
+        config = with_llm(config, args.llm)
     try:
         options = BenchOptions(
             profile=args.profile or config.models.profile,

@@ -23,8 +23,9 @@ class LlmConfig:
     skills' intents, or answers the request itself. Unset: on with `models.profile: full`."""
     model: str = ""
     """Path of the GGUF file; empty means the model store's LFM2-1.2B."""
-    architectures: tuple[str, ...] = ("lfm2",)
-    """llama.cpp architectures accepted (the prompts are tuned for LFM2)."""
+    architectures: tuple[str, ...] = ()
+    """llama.cpp architectures accepted; empty: any GGUF llama.cpp can load (a model with a
+    chat template is prompted through it, one without in plain completion)."""
     n_ctx: int = 512
     """Context window in tokens: system prompt + history + request + reply."""
     threads: int = 2
@@ -36,6 +37,9 @@ class LlmConfig:
     top_p: float = 0.9
     intent_temperature: float = 0.0
     """Sampling temperature of intent replies; 0 is greedy (the same request, the same intent)."""
+    min_intent_probability: float = 0.6
+    """An intent the model picks with less probability (among the intents' names) is doubtful:
+    not carried out ("Sorry, I didn't catch that")."""
     seed: int = 0
     use_mmap: bool = False
     """Off: weights are read into memory once (760 MB RSS for LFM2-1.2B Q4_K_M, against
@@ -66,5 +70,7 @@ class LlmConfig:
             raise ValueError(f"top_p: expected more than 0 and at most 1, got {self.top_p}")
         if not 0 <= self.history_turns <= 20:
             raise ValueError(f"history_turns: expected 0..20, got {self.history_turns}")
-        if not self.architectures:
-            raise ValueError("architectures: expected at least one name")
+        if not 0.0 <= self.min_intent_probability <= 1.0:
+            raise ValueError(
+                f"min_intent_probability: expected 0..1, got {self.min_intent_probability}"
+            )
