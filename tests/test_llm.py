@@ -245,6 +245,10 @@ def test_a_model_without_chat_template_is_prompted_by_completion(tmp_path: Path)
 def test_config_is_validated() -> None:
     with pytest.raises(ValueError, match=r"n_ctx"):
         LlmConfig(n_ctx=16)
+    with pytest.raises(ValueError, match=r"kv_cache: expected q8_0 or f16, got 'q4'"):
+        LlmConfig(kv_cache="q4")
+    with pytest.raises(ValueError, match=r"min_intent_probability"):
+        LlmConfig(min_intent_probability=1.5)
     with pytest.raises(ValueError, match=r"max_tokens"):
         LlmConfig(n_ctx=256, max_tokens=300)
     with pytest.raises(ValueError, match=r"top_p"):

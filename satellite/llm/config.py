@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+KV_TYPES: Final = {"f16": 1, "q8_0": 8}
+"""KV cache type → ggml type id."""
 MIN_REPLY: Final = 16
 """Fewest reply tokens a turn may be left with before it is refused."""
 DEFAULT_SYSTEM: Final = (
@@ -47,6 +49,8 @@ class LlmConfig:
     repack: bool | None = None
     """llama.cpp's extra CPU buffer types (repacked weight layouts, AMX). Unset: on, except on
     CPUs with AMX, whose llama.cpp kernels crash on Q4_K weights (llama.cpp issue 20824)."""
+    kv_cache: str = "q8_0"
+    """KV cache type, `q8_0` or `f16` (q8_0 halves it, with flash attention on)."""
     history_turns: int = 3
     """Past exchanges kept in the chat prompt (fewer when they do not fit)."""
     system_prompt: str = DEFAULT_SYSTEM
@@ -70,6 +74,8 @@ class LlmConfig:
             raise ValueError(f"top_p: expected more than 0 and at most 1, got {self.top_p}")
         if not 0 <= self.history_turns <= 20:
             raise ValueError(f"history_turns: expected 0..20, got {self.history_turns}")
+        if self.kv_cache not in KV_TYPES:
+            raise ValueError(f"kv_cache: expected q8_0 or f16, got {self.kv_cache!r}")
         if not 0.0 <= self.min_intent_probability <= 1.0:
             raise ValueError(
                 f"min_intent_probability: expected 0..1, got {self.min_intent_probability}"

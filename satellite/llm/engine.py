@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from satellite.errors import ModelError
-from satellite.llm.config import MIN_REPLY, LlmConfig
+from satellite.llm.config import KV_TYPES, MIN_REPLY, LlmConfig
 from satellite.llm.cpu import cpu_has_amx, model_defaults
 from satellite.llm.formats import ChatFormat, CompletionFormat, PromptFormat
 from satellite.llm.ggufinfo import GgufInfo, read_info
@@ -347,27 +347,37 @@ def _check_architecture(info: GgufInfo, accepted: tuple[str, ...]) -> str:
 
 
 def _load(path: Path, config: LlmConfig) -> Any:
+    """The model and its context; a quantised KV cache the model cannot have (its attention
+    heads do not fit llama.cpp's flash attention) falls back to f16."""
     try:
         from llama_cpp import Llama
     except ImportError as err:
         raise ModelError(f"the language model needs llama-cpp-python: {INSTALL_HINT}") from err
     repack = config.repack if config.repack is not None else not cpu_has_amx()
-    loadlog = LoadLog()
-    try:
-        with model_defaults(use_extra_bufts=repack), loadlog:
-            return Llama(
-                model_path=str(path),
-                n_ctx=config.n_ctx,
-                n_batch=min(config.n_ctx, BATCH),
-                n_threads=config.threads,
-                n_threads_batch=config.threads,
-                use_mmap=config.use_mmap,
-                seed=config.seed,
-                verbose=False,
-            )
-    except (ValueError, RuntimeError) as err:
-        reason = loadlog.reason() or f"{err} (corrupt or unsupported?)"
-        raise ModelError(f"llama.cpp cannot load {path}: {reason}") from err
+    kinds = dict.fromkeys([config.kv_cache, "f16"])
+    for kv in kinds:
+        loadlog = LoadLog()
+        try:
+            with model_defaults(use_extra_bufts=repack), loadlog:
+                return Llama(
+                    model_path=str(path),
+                    n_ctx=config.n_ctx,
+                    n_batch=min(config.n_ctx, BATCH),
+                    n_threads=config.threads,
+                    n_threads_batch=config.threads,
+                    use_mmap=config.use_mmap,
+                    type_k=KV_TYPES[kv],
+                    type_v=KV_TYPES[kv],
+                    flash_attn=kv != "f16",
+                    seed=config.seed,
+                    verbose=False,
+                )
+        except (ValueError, RuntimeError) as err:
+            reason = loadlog.reason() or f"{err} (corrupt or unsupported?)"
+            if kv == "f16" or "llama_context" not in str(err):
+                raise ModelError(f"llama.cpp cannot load {path}: {reason}") from err
+            log.info("%s: no %s KV cache (%s); using f16", path.name, kv, reason)
+    raise AssertionError("unreachable")
 
 
 def _vocab(llm: Any) -> Any:

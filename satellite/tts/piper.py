@@ -24,7 +24,7 @@ import numpy as np
 
 from satellite.audio.wavfile import RATE, resample, to_int16
 from satellite.errors import ModelError
-from satellite.models.onnx import SessionOptions, open_session
+from satellite.models.onnx import SessionOptions, open_session, release_memory
 from satellite.tts import TtsError
 from satellite.tts.piper_config import PiperConfig as PiperConfig
 
@@ -49,10 +49,13 @@ class PiperTts:
         self.settings = settings or PiperConfig()
         self.model_path = Path(model_path)
         self.config_path = Path(config_path or f"{self.model_path}.json")
-        self._voice = _load_voice(self.model_path, self.config_path, self.settings.threads)
+        self._voice = _load_voice(
+            self.model_path, self.config_path, self.settings.threads, self.settings.arena
+        )
         self.rate: int = self._voice.config.sample_rate
         self._syn = _synthesis_config(self._voice, self.settings)
         _check_voice(self._voice, self.model_path, self.config_path)
+        release_memory()  # what loading and the probe run used
         log.info("Piper voice %s loaded (%d Hz)", self.model_path.name, self.rate)
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
@@ -68,7 +71,7 @@ class PiperTts:
             raise TtsError(f"Piper failed on {text[:60]!r}: {err}") from err
 
 
-def _load_voice(model: Path, config_path: Path, threads: int) -> Any:
+def _load_voice(model: Path, config_path: Path, threads: int, arena: bool) -> Any:
     try:
         from piper import PiperVoice
         from piper.config import PiperConfig as VoiceConfig
@@ -80,7 +83,7 @@ def _load_voice(model: Path, config_path: Path, threads: int) -> Any:
         config = VoiceConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise ModelError(f"{config_path} is not a Piper voice config: {_reason(err)}") from err
-    session = open_session(model, SessionOptions(intra_op_threads=threads))
+    session = open_session(model, SessionOptions(intra_op_threads=threads, arena=arena))
     from piper.phonemize_espeak import ESPEAK_DATA_DIR
 
     return PiperVoice(
