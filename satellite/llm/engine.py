@@ -225,7 +225,7 @@ class LlmEngine:
                 depth += piece.count(b"{") - piece.count(b"}")
                 if few_shot and ((depth <= 0 and b"}" in text) or b"\n" in piece):
                     break
-        return text.decode("utf-8", "replace").strip()
+        return _object(text.decode("utf-8", "replace")) if few_shot else text.decode("utf-8")
 
     def choose_intent(
         self, text: str, schema: dict[str, Any], examples: Sequence[tuple[str, str]] = ()
@@ -384,3 +384,16 @@ def _vocab(llm: Any) -> Any:
     import llama_cpp
 
     return llama_cpp.llama_model_get_vocab(llm.model)
+
+
+def _object(text: str) -> str:
+    """`text` up to the end of the JSON object it starts with (a token may carry `}}`)."""
+    depth, quoted = 0, False
+    for i, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in "{}":
+            depth += 1 if char == "{" else -1
+            if depth == 0:
+                return text[: i + 1].strip()
+    return text.strip()
