@@ -2,7 +2,7 @@
 
     python scripts/memory_breakdown.py                         # the LFM2-1.2B-shaped stand-in
     python scripts/memory_breakdown.py --llm models/gemma-3-270m-q4_k_m.gguf
-    python scripts/memory_breakdown.py --kv f16 --piper-arena  # yesterday's settings
+    python scripts/memory_breakdown.py --kv f16 --piper-arena --moonshine-arena  # as before
 
 Each line: the step, RSS after it (anonymous + file-backed pages, from /proc/self/status), the
 change, and the peak so far. llama.cpp's own buffer sizes (weights, repacked weights, KV cache,
@@ -56,12 +56,41 @@ def llama_buffers(lines: list[str]) -> list[str]:
     return sorted({" ".join(line.split()) for line in lines if pattern.search(line)})
 
 
+def _catch_llama_log() -> list[str]:
+    """Every llama.cpp log line of the engine's loads (its LoadLog keeps them here too)."""
+    from satellite.llm import engine, loadlog
+
+    lines: list[str] = []
+
+    class Keeping(loadlog.LoadLog):
+        def __exit__(self, *exc: object) -> None:
+            lines.extend(self.lines)
+            super().__exit__(None, None, None)
+
+    engine.LoadLog = Keeping  # type: ignore[misc]
+    return lines
+
+
+def _moonshine_with_arena() -> None:
+    from satellite.models import onnx
+    from satellite.stt import moonshine
+
+    def opened(path: object, options: onnx.SessionOptions | None = None) -> object:
+        chosen = dataclasses.replace(options or onnx.SessionOptions(), arena=True)
+        return onnx.open_session(path, chosen)  # type: ignore[arg-type]
+
+    moonshine.open_session = opened  # type: ignore[assignment]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=default_models_dir())
     parser.add_argument("--llm", help="GGUF file (default: the bench's LFM2-1.2B stand-in)")
     parser.add_argument("--kv", choices=("f16", "q8_0"), default="q8_0")
     parser.add_argument("--piper-arena", action="store_true", help="keep Piper's ORT arena")
+    parser.add_argument(
+        "--moonshine-arena", action="store_true", help="Moonshine with onnxruntime's arena"
+    )
     args = parser.parse_args()
     steps = Steps()
     steps("python")
@@ -74,7 +103,6 @@ def main() -> None:
     from satellite.bench.fullsetup import cache_dir
     from satellite.llm.config import LlmConfig
     from satellite.llm.engine import LlmEngine
-    from satellite.llm.loadlog import LoadLog
     from satellite.llm.schema import choice, intent_schema
     from satellite.stt.moonshine import MoonshineRecognizer
     from satellite.stt.moonshine_config import MoonshineConfig
@@ -82,6 +110,9 @@ def main() -> None:
     from satellite.tts.piper_config import PiperConfig
 
     steps("imports (numpy, onnxruntime, llama_cpp, piper)")
+    lines = _catch_llama_log()
+    if args.moonshine_arena:
+        _moonshine_with_arena()
     stt = MoonshineRecognizer(moonshine_files(MoonshineConfig(), args.models)[0].parent)
     steps("Moonshine tiny loaded")
     voice = PiperConfig(arena=args.piper_arena)
@@ -99,8 +130,7 @@ def main() -> None:
     stt.transcribe(speech)
     steps("Moonshine: one transcription")
     path = Path(args.llm) if args.llm else cache_dir() / "LFM2-1.2B-Q4_K_M.gguf"
-    with LoadLog() as log:
-        llm = LlmEngine(dataclasses.replace(LlmConfig(model=str(path)), kv_cache=args.kv))
+    llm = LlmEngine(dataclasses.replace(LlmConfig(model=str(path)), kv_cache=args.kv))
     steps(f"language model loaded ({path.name})")
     schema = intent_schema([choice("TurnOn", name=["kitchen", "hall"]), choice("GetTime")])
     llm.choose_intent("could you switch the kitchen light on", schema)
@@ -110,7 +140,7 @@ def main() -> None:
     list(tts.synthesize("Because the air scatters blue light more than red light."))
     steps("Piper again")
     print("\nllama.cpp buffers:")
-    for line in llama_buffers(log.lines):
+    for line in llama_buffers(lines):
         print(f"  {line}")
 
 

@@ -67,6 +67,7 @@ class PiperTts:
                 audio = np.asarray(chunk.audio_float_array, dtype=np.float64) * 32767
                 if audio.size:
                     yield to_int16(resample(audio, self.rate, RATE))
+            release_memory()  # the sentences' buffers
         except Exception as err:  # onnxruntime and espeak raise untyped errors
             raise TtsError(f"Piper failed on {text[:60]!r}: {err}") from err
 
