@@ -113,6 +113,8 @@ def test_replay_with_the_full_profile(full_models: Path, tmp_path: Path) -> None
     assert words(second["transcript"]["text"])[:4] == ["tell", "me", "a", "story"]
     if "intent" in second:  # the random model chose one of the skills' intents
         assert second["intent"]["source"] == "llm"
+    elif second["reply"]["source"] == "error":  # doubtfully: not carried out
+        assert second["reply"]["text"] == SORRY
     else:  # it chose "none" and answered the question itself
         assert second["reply"]["source"] == "llm" and second["reply"]["text"]
     assert second["timings"]["llm_total_ms"] > 0
