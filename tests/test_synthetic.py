@@ -45,8 +45,8 @@ def test_lays_out_the_full_profile_folder(models: Path) -> None:
         "moonshine/tiny/decoder_model_merged.onnx",
         "moonshine/tiny/tokenizer.json",
         "LFM2-1.2B-Q4_K_M.gguf",
-        "piper/en_US-lessac-medium.onnx",
-        "piper/en_US-lessac-medium.onnx.json",
+        "piper/en_US-joe-medium.onnx",
+        "piper/en_US-joe-medium.onnx.json",
     ]
     for name in expected:
         assert (models / name).stat().st_size > 0, name
@@ -66,10 +66,10 @@ def test_a_second_call_skips_what_is_built(models: Path) -> None:
 
 def test_a_removed_or_foreign_part_is_rebuilt(tmp_path: Path) -> None:
     build_full_models(tmp_path, llm=tiny_llm)
-    (tmp_path / "piper" / "en_US-lessac-medium.onnx").unlink()
+    (tmp_path / "piper" / "en_US-joe-medium.onnx").unlink()
     gguf_time = (tmp_path / "LFM2-1.2B-Q4_K_M.gguf").stat().st_mtime_ns
     build_full_models(tmp_path, llm=tiny_llm)
-    assert (tmp_path / "piper" / "en_US-lessac-medium.onnx").is_file()
+    assert (tmp_path / "piper" / "en_US-joe-medium.onnx").is_file()
     assert (tmp_path / "LFM2-1.2B-Q4_K_M.gguf").stat().st_mtime_ns == gguf_time
 
     def other_llm(path: Path) -> Path:

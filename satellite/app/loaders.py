@@ -41,8 +41,8 @@ log = logging.getLogger(__name__)
 PULL_HINT: Final = "run `satellite models pull --profile full`"
 MOONSHINE_MODELS: Final = {"tiny": "moonshine_tiny", "base": "moonshine_base"}
 """The manifest's model for each `stt.moonshine.model` size."""
-PIPER_MODEL: Final = "piper_lessac_medium"
-"""The manifest's voice, used when `tts.piper.model` is empty."""
+PIPER_MODEL: Final = "piper_joe_medium"
+"""The manifest's voice, used when `tts.piper.model` is empty (lessac is the other option)."""
 LLM_MODEL: Final = "lfm2_1_2b"
 """The manifest's language model, used when `llm.model` is empty."""
 

@@ -55,6 +55,26 @@ def full_engines(config: Config) -> Config:
     )
 
 
+def with_llm(config: Config, model: str) -> Config:
+    """`config` with `llm.model` set to `model`: a `.gguf` path, or a manifest model of kind
+    `llm` (its file in the models folder); SatelliteError for anything else."""
+    from satellite.models.locate import find_manifest
+    from satellite.models.manifest import Manifest
+
+    if model.endswith(".gguf"):
+        path = Path(model).expanduser()
+    else:
+        manifest = Manifest.load(find_manifest(config.models.dir, config.models.manifest))
+        spec = manifest.model(model)
+        if spec.kind != "llm":
+            llms = ", ".join(n for n, m in manifest.models.items() if m.kind == "llm")
+            raise SatelliteError(
+                f"--llm {model}: a {spec.kind} model, not a language model ({llms})"
+            )
+        path = Path(config.models.dir).expanduser() / spec.files[0].path
+    return dataclasses.replace(config, llm=dataclasses.replace(config.llm, model=str(path)))
+
+
 def _missing(config: Config) -> dict[str, list[str]]:
     """Stage → the problems of its missing model files (stages with none left out)."""
     folder, manifest = config.models.dir, config.models.manifest

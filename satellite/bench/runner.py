@@ -29,8 +29,6 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10.0
 DELIVERY_TIMEOUT = 5.0
-SETTLE_WAIT = 0.002
-"""Seconds between looks at a running turn."""
 
 
 @dataclass
@@ -132,19 +130,11 @@ def _feed(satellite: Satellite, audio: np.ndarray, result: RunResult) -> None:
     """Feed 80 ms frames; a frame fed while idle times the wake stage."""
     pipeline = satellite.pipeline
     for frame in frames(audio):
-        _settle(satellite)
         idle = pipeline.state is State.IDLE
         began = time.perf_counter()
         pipeline.feed(frame)
         if idle and pipeline.state is State.IDLE and len(frame) == 1280:
             result.wake_frame_ms.append((time.perf_counter() - began) * 1000)
-
-
-def _settle(satellite: Satellite) -> None:
-    """Wait for the running turn to end, as the daemon's processing thread does: the audio
-    waits while a turn runs on its worker thread."""
-    while satellite.pipeline.tick():
-        time.sleep(SETTLE_WAIT)
 
 
 def _idle(
@@ -156,7 +146,6 @@ def _idle(
     began = time.process_time()
     _feed(satellite, audio, result)
     satellite.pipeline.finish()
-    _settle(satellite)
     result.idle_cpu_seconds = time.process_time() - began
     result.idle_seconds = len(audio) / RATE
     result.idle_wakes = record.wakes
@@ -168,7 +157,6 @@ def _turn(satellite: Satellite, recorder: Recorder, turn: Turn, result: RunResul
     satellite.pipeline.reset()
     _feed(satellite, turn.audio, result)
     satellite.pipeline.finish()
-    _settle(satellite)
     result.records.append(record)
     log.info(
         "turn %d (%s): %s -> %s",

@@ -1,7 +1,7 @@
 """`satellite bench`: spoken turns through the real pipeline; latency per stage, load, memory, CPU.
 
-satellite bench [--profile lite|full] [--synthetic] [--turns N] [--json out.json]
-                [--plot out.png] [--compare] [--idle-seconds S]
+satellite bench [--profile lite|full] [--synthetic] [--llm MODEL] [--turns N]
+                [--json out.json] [--plot out.png] [--compare] [--idle-seconds S]
 satellite bench --remote [--turns N] [--json out.json]
 """
 
@@ -60,6 +60,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="only the hop to a Wyoming server: this box's recogniser and voice called "
         "directly and through `satellite serve` on loopback, turn by turn (docs/REMOTE.md)",
     )
+    p.add_argument(
+        "--llm",
+        metavar="MODEL",
+        help="full profile: the language model to measure, a manifest model (gemma3_270m) or "
+        "a .gguf file (default: llm.model, else LFM2-1.2B)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -75,6 +81,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
         from satellite.bench.plot import require_matplotlib
 
         require_matplotlib()
+    if args.llm:
+        from satellite.bench.fullsetup import with_llm
+
+        config = with_llm(config, args.llm)
     try:
         options = BenchOptions(
             profile=args.profile or config.models.profile,

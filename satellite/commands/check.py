@@ -52,7 +52,29 @@ def check_engine_models(config: Config) -> list[str]:
     """The files of the `full` engines the config uses (Moonshine, Piper, the language model)."""
     from satellite.app.loaders import FullEngines, missing_files
 
-    return missing_files(FullEngines.of(config), config.models.dir, config.models.manifest)
+    missing = missing_files(FullEngines.of(config), config.models.dir, config.models.manifest)
+    return missing or language_model(config)[1]
+
+
+def language_model(config: Config) -> tuple[list[str], list[str]]:
+    """(what the language model file is, its problems): architecture, parameters, size,
+    context length and prompt format from its GGUF header, read without loading it."""
+    if not config.llm.enabled:
+        return [], []
+    from satellite.app.loaders import llm_file
+    from satellite.llm.ggufinfo import read_info
+
+    path = llm_file(config.llm, config.models.dir, config.models.manifest)
+    if not path.is_file():
+        return [], []
+    try:
+        info = read_info(path)
+    except SatelliteError as err:
+        return [], [str(err)]
+    accepted = config.llm.architectures
+    if accepted and info.architecture not in accepted:
+        return [], [f"{path} is a {info.architecture!r} model; llm.architectures: {accepted}"]
+    return [f"language model {path}: {info.describe()}"], []
 
 
 def _check_input(spec: str) -> list[str]:
@@ -152,6 +174,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
     for name, check in CHECKS.items():
         problems = check(config)
         print(f"{name}: {'ok' if not problems else 'FAILED'}")
+        for note in language_model(config)[0] if name == "models" else []:
+            print(f"  {note}")
         for problem in problems:
             print(f"  - {problem}")
         failed = failed or bool(problems)

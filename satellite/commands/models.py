@@ -65,7 +65,8 @@ def configured_wake_models(store: ModelStore, config: Config) -> list[str]:
 
 
 def list_models(store: ModelStore, profile: str, out: TextIO) -> int:
-    names = store.manifest.profile(profile) if profile else None
+    optional = store.manifest.optional.get(profile, ()) if profile else ()
+    names = [*store.manifest.profile(profile), *optional] if profile else None
     rows = [("NAME", "KIND", "SIZE", "STATUS", "LICENCE")]
     rows += [
         (s.name, s.model.kind, megabytes(s.model.size), describe(s), s.model.licence)

@@ -8,6 +8,8 @@ from typing import Final, Literal
 
 from satellite.llm.openai_config import OpenAiConfig
 
+KV_TYPES: Final = {"f16": 1, "q8_0": 8}
+"""KV cache type → ggml type id."""
 MIN_REPLY: Final = 16
 """Fewest reply tokens a turn may be left with before it is refused."""
 DEFAULT_SYSTEM: Final = (
@@ -25,8 +27,9 @@ class LlmConfig:
     skills' intents, or answers the request itself. Unset: on with `models.profile: full`."""
     model: str = ""
     """Path of the GGUF file; empty means the model store's LFM2-1.2B."""
-    architectures: tuple[str, ...] = ("lfm2",)
-    """llama.cpp architectures accepted (the prompts are tuned for LFM2)."""
+    architectures: tuple[str, ...] = ()
+    """llama.cpp architectures accepted; empty: any GGUF llama.cpp can load (a model with a
+    chat template is prompted through it, one without in plain completion)."""
     n_ctx: int = 512
     """Context window in tokens: system prompt + history + request + reply."""
     threads: int = 2
@@ -38,6 +41,9 @@ class LlmConfig:
     top_p: float = 0.9
     intent_temperature: float = 0.0
     """Sampling temperature of intent replies; 0 is greedy (the same request, the same intent)."""
+    min_intent_probability: float = 0.6
+    """An intent the model picks with less probability (among the intents' names) is doubtful:
+    not carried out ("Sorry, I didn't catch that")."""
     seed: int = 0
     use_mmap: bool = False
     """Off: weights are read into memory once (760 MB RSS for LFM2-1.2B Q4_K_M, against
@@ -45,6 +51,8 @@ class LlmConfig:
     repack: bool | None = None
     """llama.cpp's extra CPU buffer types (repacked weight layouts, AMX). Unset: on, except on
     CPUs with AMX, whose llama.cpp kernels crash on Q4_K weights (llama.cpp issue 20824)."""
+    kv_cache: str = "q8_0"
+    """KV cache type, `q8_0` or `f16` (q8_0 halves it, with flash attention on)."""
     history_turns: int = 3
     """Past exchanges kept in the chat prompt (fewer when they do not fit)."""
     system_prompt: str = DEFAULT_SYSTEM
@@ -73,5 +81,9 @@ class LlmConfig:
             raise ValueError(f"top_p: expected more than 0 and at most 1, got {self.top_p}")
         if not 0 <= self.history_turns <= 20:
             raise ValueError(f"history_turns: expected 0..20, got {self.history_turns}")
-        if not self.architectures:
-            raise ValueError("architectures: expected at least one name")
+        if self.kv_cache not in KV_TYPES:
+            raise ValueError(f"kv_cache: expected q8_0 or f16, got {self.kv_cache!r}")
+        if not 0.0 <= self.min_intent_probability <= 1.0:
+            raise ValueError(
+                f"min_intent_probability: expected 0..1, got {self.min_intent_probability}"
+            )

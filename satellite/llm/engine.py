@@ -1,8 +1,15 @@
-"""The language model (LFM2-1.2B GGUF on llama-cpp-python) for the `full` profile.
+"""The language model (any GGUF on llama-cpp-python; LFM2-1.2B by default) of the `full` profile.
 
     llm = LlmEngine(LlmConfig(model="models/LFM2-1.2B-Q4_K_M.gguf"))
     llm.choose_intent("switch the hall light on", intent_schema(choices))  # {"intent", "slots"}
+    llm.last_intent_probability                    # the model's belief in that intent's name
     for sentence in group_sentences(llm.answer("why is the sky blue?")): speak(sentence)
+
+The prompt format is the GGUF's own chat template where it has one (LFM2), else a plain
+completion transcript with worked examples (a base model such as Gemma 3 270M; see
+`formats`). The intent's name is picked over a token trie of the names (`intentpick`), its
+slots then written under the intent's slot grammar. Replies pass through `hygiene`: they end
+at the end of turn, are cut where they loop, stay short, and garbage is never remembered.
 
 Every turn starts from a saved state: the static system prompt (instructions, and for intents
 the schema) is evaluated once per distinct prompt, its state saved, and restored before each
@@ -15,23 +22,27 @@ prompt plus the reply always fit in `n_ctx`.
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import json
 import logging
+import random
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from satellite.errors import ModelError
-from satellite.llm.config import MIN_REPLY, LlmConfig
+from satellite.llm.config import KV_TYPES, MIN_REPLY, LlmConfig
 from satellite.llm.cpu import cpu_has_amx, model_defaults
-from satellite.llm.ggufinfo import read_architecture
+from satellite.llm.formats import ChatFormat, CompletionFormat, PromptFormat
+from satellite.llm.ggufinfo import GgufInfo, read_info
+from satellite.llm.hygiene import ReplyCleaner
+from satellite.llm.intentpick import NameTrie
+from satellite.llm.loadlog import LoadLog
 from satellite.llm.prompt import ChatTemplate, LlmError, Prompt, PromptBuilder
-from satellite.llm.schema import NONE_INTENT, branches, describe_schema, name_grammar
+from satellite.llm.schema import NONE_INTENT, branches, describe_schema
 
 log = logging.getLogger(__name__)
 
@@ -73,25 +84,37 @@ class LlmEngine:
     def __init__(self, config: LlmConfig, model_path: str | Path | None = None) -> None:
         self.config = config
         self.path = Path(model_path or config.model)
-        self.architecture = _check_architecture(self.path, config.architectures)
+        self.info = read_info(self.path)
+        self.architecture = _check_architecture(self.info, config.architectures)
         self._llm = _load(self.path, config)
-        self._template = ChatTemplate(
-            config.chat_template or _metadata_template(self._llm, self.path),
-            self._piece(self._llm.token_bos()),
-            self._piece(self._llm.token_eos()),
-        )
-        self._builder = PromptBuilder(self._template, self._tokenize, config.n_ctx, MIN_REPLY)
+        self.format = self._format()
+        self._builder = PromptBuilder(self.format, self._tokenize, config.n_ctx, MIN_REPLY)
         self._states: OrderedDict[tuple[int, ...], Any] = OrderedDict()
         self._grammars: dict[str, Any] = {}
+        self._tries: dict[tuple[str, ...], NameTrie] = {}
+        self._rng = random.Random(config.seed)
         self._vocab = _vocab(self._llm)
-        self._opening = tuple(self._tokenize(OPENING))
-        self._slots_key = tuple(self._tokenize(SLOTS_KEY))
+        self._opening = tuple(self._tokenize(self.format.reply_space + OPENING))
         self._lock = threading.Lock()
         self.history: deque[tuple[str, str]] = deque(maxlen=max(1, config.history_turns))
         self.stats = TurnStats()
+        self.last_intent_probability: float | None = None
+        """The last intent pick's probability among the names (None before any)."""
+        self.last_reply_end = ""
+        """Why the last reply was cut (`stop`, `loop`, `sentences`; empty: it ended itself)."""
         log.info(
-            "language model %s loaded (%s, n_ctx %d)", self.path, self.architecture, config.n_ctx
+            "language model %s loaded: %s (%s)", self.path, self.info.describe(), self.format.name
         )
+
+    def _format(self) -> PromptFormat:
+        """The GGUF's chat template (or the configured one), else plain completion."""
+        bos = self._piece(self._llm.token_bos())
+        source = self.config.chat_template or str(
+            self._llm.metadata.get("tokenizer.chat_template", "")
+        )
+        if not source:
+            return CompletionFormat(bos)
+        return ChatFormat(ChatTemplate(source, bos, self._piece(self._llm.token_eos())))
 
     @property
     def n_ctx(self) -> int:
@@ -111,71 +134,104 @@ class LlmEngine:
         history = (
             list(self.history)[-self.config.history_turns :] if self.config.history_turns else []
         )
+        examples = self.format.answer_examples if self.format.few_shot else ()
         with self._lock:
             prompt = self._builder.build(
-                self.config.system_prompt, history, text, self.config.max_tokens
+                self.config.system_prompt, history, text, self.config.max_tokens, examples
             )
-        return self._stream(prompt, text, None, self.config.temperature)
+        return self._stream(prompt, text, self.config.temperature)
 
-    def _stream(self, prompt: Prompt, text: str, grammar: Any, temperature: float) -> Iterator[str]:
-        said: list[str] = []
+    def _stream(self, prompt: Prompt, text: str, temperature: float) -> Iterator[str]:
+        cleaner = ReplyCleaner(self.format.stops)
         with self._lock:
             try:
-                for piece in self._generate(prompt, grammar, temperature):
-                    said.append(piece)
-                    yield piece
+                with closing(self._generate(prompt, None, temperature)) as pieces:
+                    for piece in pieces:
+                        if out := cleaner.feed(piece):
+                            yield out
+                        if cleaner.done:
+                            break
+                if tail := cleaner.finish():
+                    yield tail
             finally:
-                if grammar is None and self.config.history_turns:
-                    self.history.append((text, "".join(said).strip()))
+                self.last_reply_end = cleaner.reason
+                if self.config.history_turns and cleaner.worth_keeping():
+                    self.history.append((text, cleaner.said))
 
-    def intent_json(self, text: str, schema: dict[str, Any]) -> str:
-        """The model's grammar-constrained reply to `text`: JSON text valid for `schema` (made
-        by `intent_schema`). The reply's fixed opening `{"intent": "` is part of the prompt,
-        the model writes only the intent's name (under a grammar of the names), and then, for
-        an intent other than "none", its slots (under that intent's slot schema)."""
+    def intent_json(
+        self, text: str, schema: dict[str, Any], examples: Sequence[tuple[str, str]] = ()
+    ) -> str:
+        """The model's reply to `text`: JSON text valid for `schema` (made by `intent_schema`).
+        The reply's fixed opening `{"intent": "` is part of the prompt; the name is picked over
+        the names' token trie (its probability in `last_intent_probability`), and then, for an
+        intent other than "none", the slots are written under that intent's slot schema (not
+        for a doubtful pick, under `min_intent_probability`: it is not carried out anyway).
+        `examples` (request, reply JSON) are shown to a model that needs them (a base model)."""
         slot_schemas = branches(schema)
         system = INTENT_SYSTEM.format(intents=describe_schema(schema))
+        shots = examples if self.format.few_shot else ()
         with self._lock:
-            prompt = self._builder.build(system, [], text, max_reply=self.config.n_ctx)
-            opened = dataclasses.replace(
-                prompt,
-                new=prompt.new + self._opening,
-                budget=prompt.budget - len(self._opening) - len(self._slots_key) - 1,
-            )
+            prompt = self._builder.build(system, [], text, self.config.n_ctx, shots)
+            budget = prompt.budget - len(self._opening) - 8
             try:
-                name, last = self._intent_name(opened, slot_schemas)
-                if name == NONE_INTENT:
+                self._start_turn(prompt)
+                pick = self._trie(slot_schemas).pick(
+                    [*prompt.new, *self._opening],
+                    self._logits,
+                    self.config.intent_temperature,
+                    self._rng,
+                )
+                self.last_intent_probability = pick.probability
+                if pick.name == NONE_INTENT:
                     return NONE_REPLY
-                slots = self._slots(last, slot_schemas[name], opened.budget)
+                if pick.probability < self.config.min_intent_probability:
+                    return f'{{"intent": "{pick.name}", "slots": {{}}}}'  # doubtful: not used
+                slots = self._slots(pick.pending, slot_schemas[pick.name], budget)
             except RuntimeError as err:  # llama_decode or state restore failed
                 raise LlmError(f"llama.cpp failed during the turn: {err}") from err
-        return f'{{"intent": "{name}", "slots": {slots}}}'
+        return f'{{"intent": "{pick.name}", "slots": {slots}}}'
 
-    def _intent_name(self, prompt: Prompt, slot_schemas: dict[str, Any]) -> tuple[str, int]:
-        """The name the model writes after the opening, and its last token (not yet evaluated:
-        generation stops at the closing quote without another decoding step)."""
-        grammar = self._gbnf(name_grammar(slot_schemas))
-        text = b""
-        with closing(self._tokens(prompt, grammar, self.config.intent_temperature)) as tokens:
-            for token in tokens:
-                text += bytes(self._llm.detokenize([token]))
-                if text.endswith(b'"'):
-                    return text[:-1].decode("utf-8", "replace"), token
-        raise LlmError(f"the model's intent reply stopped early: {text[:80]!r}")
+    def _trie(self, slot_schemas: dict[str, Any]) -> NameTrie:
+        names = tuple(slot_schemas)
+        if names not in self._tries:
+            tail = SLOTS_KEY.rstrip() if self.format.few_shot else SLOTS_KEY
+            self._tries[names] = NameTrie(names, self._tokenize, tail)
+        return self._tries[names]
 
-    def _slots(self, last: int, schema: dict[str, Any], budget: int) -> str:
-        """The slots object, generated right after `"slots": ` in the same context."""
-        grammar = self._grammar(schema)
-        tokens = [last, *self._slots_key]
+    def _logits(self, tokens: Sequence[int]) -> Any:
+        """Evaluate `tokens` after what the context holds; the next token's logits."""
+        import llama_cpp
+        import numpy as np
+
+        self._llm.eval(list(tokens))
         self.stats.new_tokens += len(tokens)
-        text = b""
-        for token in self._sample(tokens, grammar, self.config.intent_temperature, budget):
-            text += bytes(self._llm.detokenize([token]))
-        return text.decode("utf-8", "replace")
+        row = llama_cpp.llama_get_logits_ith(self._llm.ctx, -1)
+        return np.ctypeslib.as_array(row, shape=(self._llm.n_vocab(),))
 
-    def choose_intent(self, text: str, schema: dict[str, Any]) -> dict[str, Any]:
+    def _slots(self, pending: Sequence[int], schema: dict[str, Any], budget: int) -> str:
+        """The slots object, generated right after `"slots":` (the last of `pending`, the
+        tokens not yet evaluated) in the same context: under the slot schema's grammar, or for
+        a base model freely up to the object's closing brace (the grammar over a 262,144-token
+        vocabulary cost seconds per token; the reply is validated all the same)."""
+        self.stats.new_tokens += len(pending)
+        few_shot = self.format.few_shot
+        grammar = None if few_shot else self._grammar(schema)
+        text, depth = b"", 0
+        tokens = self._sample(list(pending), grammar, self.config.intent_temperature, budget)
+        with closing(tokens):
+            for token in tokens:
+                piece = bytes(self._llm.detokenize([token]))
+                text += piece
+                depth += piece.count(b"{") - piece.count(b"}")
+                if few_shot and ((depth <= 0 and b"}" in text) or b"\n" in piece):
+                    break
+        return _object(text.decode("utf-8", "replace")) if few_shot else text.decode("utf-8")
+
+    def choose_intent(
+        self, text: str, schema: dict[str, Any], examples: Sequence[tuple[str, str]] = ()
+    ) -> dict[str, Any]:
         """The intent `text` asks for, as `{"intent": NAME, "slots": {...}}` valid for `schema`."""
-        reply = self.intent_json(text, schema)
+        reply = self.intent_json(text, schema, examples)
         try:
             parsed: dict[str, Any] = json.loads(reply)
         except json.JSONDecodeError as err:
@@ -184,7 +240,7 @@ class LlmEngine:
             ) from err
         return parsed
 
-    def _generate(self, prompt: Prompt, grammar: Any, temperature: float) -> Iterator[str]:
+    def _generate(self, prompt: Prompt, grammar: Any, temperature: float) -> Generator[str]:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         try:
             for token in self._tokens(prompt, grammar, temperature):
@@ -199,15 +255,16 @@ class LlmEngine:
 
     def _tokens(self, prompt: Prompt, grammar: Any, temperature: float) -> Generator[int]:
         """The reply's tokens, from the restored prefix state, up to an end token or budget."""
+        self._start_turn(prompt)
+        self.stats.new_tokens = len(prompt.new)
+        return self._sample(list(prompt.new), grammar, temperature, prompt.budget)
+
+    def _start_turn(self, prompt: Prompt) -> None:
+        """The context restored to `prompt`'s prefix; the turn's counters reset."""
         self._restore(prompt.prefix)
         stats = self.stats
-        stats.new_tokens, stats.generated, stats.history_used = (
-            len(prompt.new),
-            0,
-            prompt.history_used,
-        )
+        stats.new_tokens, stats.generated, stats.history_used = 0, 0, prompt.history_used
         stats.turns += 1
-        return self._sample(list(prompt.new), grammar, temperature, prompt.budget)
 
     def _sample(
         self, new: list[int], grammar: Any, temperature: float, budget: int
@@ -257,13 +314,6 @@ class LlmEngine:
             self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
         return self._grammars[key]
 
-    def _gbnf(self, source: str) -> Any:
-        from llama_cpp.llama_grammar import LlamaGrammar
-
-        if source not in self._grammars:
-            self._grammars[source] = LlamaGrammar.from_string(source, verbose=False)
-        return self._grammars[source]
-
     def _tokenize(self, text: str) -> list[int]:
         tokens: list[int] = self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
         return tokens
@@ -287,48 +337,63 @@ def _lean(state: Any) -> Any:
     return state
 
 
-def _check_architecture(path: Path, accepted: tuple[str, ...]) -> str:
-    architecture = read_architecture(path)
-    if architecture not in accepted:
+def _check_architecture(info: GgufInfo, accepted: tuple[str, ...]) -> str:
+    if accepted and info.architecture not in accepted:
         raise ModelError(
-            f"{path} is a {architecture!r} model; expected {' or '.join(map(repr, accepted))} "
-            "(set llm.architectures to accept it)"
+            f"{info.path} is a {info.architecture!r} model; expected "
+            f"{' or '.join(map(repr, accepted))} (set llm.architectures to accept it)"
         )
-    return architecture
+    return info.architecture
 
 
 def _load(path: Path, config: LlmConfig) -> Any:
+    """The model and its context; a quantised KV cache the model cannot have (its attention
+    heads do not fit llama.cpp's flash attention) falls back to f16."""
     try:
         from llama_cpp import Llama
     except ImportError as err:
         raise ModelError(f"the language model needs llama-cpp-python: {INSTALL_HINT}") from err
     repack = config.repack if config.repack is not None else not cpu_has_amx()
-    try:
-        with model_defaults(use_extra_bufts=repack):
-            return Llama(
-                model_path=str(path),
-                n_ctx=config.n_ctx,
-                n_batch=min(config.n_ctx, BATCH),
-                n_threads=config.threads,
-                n_threads_batch=config.threads,
-                use_mmap=config.use_mmap,
-                seed=config.seed,
-                verbose=False,
-            )
-    except (ValueError, RuntimeError) as err:
-        raise ModelError(f"llama.cpp cannot load {path}: {err} (corrupt or unsupported?)") from err
-
-
-def _metadata_template(llm: Any, path: Path) -> str:
-    template = llm.metadata.get("tokenizer.chat_template", "")
-    if not template:
-        raise ModelError(
-            f"{path} has no chat template (tokenizer.chat_template); set llm.chat_template"
-        )
-    return str(template)
+    kinds = dict.fromkeys([config.kv_cache, "f16"])
+    for kv in kinds:
+        loadlog = LoadLog()
+        try:
+            with model_defaults(use_extra_bufts=repack), loadlog:
+                return Llama(
+                    model_path=str(path),
+                    n_ctx=config.n_ctx,
+                    n_batch=min(config.n_ctx, BATCH),
+                    n_threads=config.threads,
+                    n_threads_batch=config.threads,
+                    use_mmap=config.use_mmap,
+                    type_k=KV_TYPES[kv],
+                    type_v=KV_TYPES[kv],
+                    flash_attn=kv != "f16",
+                    seed=config.seed,
+                    verbose=False,
+                )
+        except (ValueError, RuntimeError) as err:
+            reason = loadlog.reason() or f"{err} (corrupt or unsupported?)"
+            if kv == "f16" or "llama_context" not in str(err):
+                raise ModelError(f"llama.cpp cannot load {path}: {reason}") from err
+            log.info("%s: no %s KV cache (%s); using f16", path.name, kv, reason)
+    raise AssertionError("unreachable")
 
 
 def _vocab(llm: Any) -> Any:
     import llama_cpp
 
     return llama_cpp.llama_model_get_vocab(llm.model)
+
+
+def _object(text: str) -> str:
+    """`text` up to the end of the JSON object it starts with (a token may carry `}}`)."""
+    depth, quoted = 0, False
+    for i, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in "{}":
+            depth += 1 if char == "{" else -1
+            if depth == 0:
+                return text[: i + 1].strip()
+    return text.strip()

@@ -1,6 +1,7 @@
 """The language model behind the templates: for a transcript no sentence template matches, it
 chooses one of the skills' intents under a grammar built from them, or answers the request
-itself, sentence by sentence as it writes."""
+itself, sentence by sentence as it writes. A doubtful pick (`guard`) is not carried out: it
+raises `DoubtfulIntent`, and the turn says "Sorry, I didn't catch that"."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from satellite.llm.guard import check_pick, intent_examples, needs_slots
 from satellite.llm.prompt import group_sentences
 from satellite.llm.schema import (
     NONE_INTENT,
@@ -59,17 +61,32 @@ class LlmFallback:
         """Rebuild the intent schema from the skills (after a reload)."""
         self.choices = choices_from_hassil(self.skills.intents)
         self.schema = intent_schema(self.choices)
+        slot_names = {c.name: set(c.slots) for c in self.choices}
+        self.examples = intent_examples(self.skills, slot_names)
+        self.needy = needs_slots(self.skills.intents, self.examples)
 
     def choose(self, text: str, timing: LlmTiming) -> Match | None:
-        """The skill intent the model picks for `text`; None when it picks `none`."""
+        """The skill intent the model picks for `text`; None when it picks `none`. Raises
+        `DoubtfulIntent` for a pick not to be carried out (an `LlmError`)."""
         timing.start = time.monotonic()
+        engine = self.engine
         try:
-            reply = check_intent(self.engine.choose_intent(text, self.schema), self.choices)
+            reply = engine.choose_intent(text, self.schema, self.examples)
+            reply = check_intent(reply, self.choices)
         finally:
             timing.end = time.monotonic()
-        log.info("language model chose %s %s for %r", reply["intent"], reply["slots"], text)
+        probability = engine.last_intent_probability
+        log.info(
+            "language model chose %s %s for %r (p %s)",
+            reply["intent"],
+            reply["slots"],
+            text,
+            "?" if probability is None else f"{probability:.2f}",
+        )
         if reply["intent"] == NONE_INTENT:
             return None
+        floor = engine.config.min_intent_probability
+        check_pick(reply, text, probability, floor, self.needy)
         return self.skills.match(reply["intent"], reply["slots"], text)
 
     def answer(self, text: str, timing: LlmTiming) -> Iterator[str]:

@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from satellite.llm.config import LlmConfig
@@ -56,6 +56,8 @@ class OpenAiEngine:
         self._lock = threading.Lock()
         self.remote_turns = 0
         self.fallback_turns = 0
+        self.last_intent_probability: float | None = None
+        """The fallback's belief in its last pick; None for the server's (it gives none)."""
 
     def reset(self) -> None:
         """Forget the conversation."""
@@ -63,8 +65,12 @@ class OpenAiEngine:
         if self.fallback is not None:
             self.fallback.reset()
 
-    def choose_intent(self, text: str, schema: dict[str, Any]) -> dict[str, Any]:
-        """The intent `text` asks for, as `{"intent": NAME, "slots": {...}}`."""
+    def choose_intent(
+        self, text: str, schema: dict[str, Any], examples: Sequence[tuple[str, str]] = ()
+    ) -> dict[str, Any]:
+        """The intent `text` asks for, as `{"intent": NAME, "slots": {...}}`; `examples` go to
+        the local fallback (a server's model is an instruction-tuned one: it needs none)."""
+        self.last_intent_probability = None
         try:
             self._check_up()
             answer = self.api.post(PATH, self._intent_request(text, schema))
@@ -74,7 +80,9 @@ class OpenAiEngine:
             if self.fallback is None:
                 raise
             self.fallback_turns += 1
-            return self.fallback.choose_intent(text, schema)
+            reply = self.fallback.choose_intent(text, schema, examples)
+            self.last_intent_probability = self.fallback.last_intent_probability
+            return reply
         self.remote_turns += 1
         return reply
 

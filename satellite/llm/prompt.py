@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from satellite.errors import ModelError, SatelliteError
 from satellite.tts import split_sentences
+
+if TYPE_CHECKING:
+    from satellite.llm.formats import PromptFormat
 
 _MARK: Final = "Z"
 """Appended to the buffer so `split_sentences` always returns the unfinished tail last."""
@@ -93,27 +96,34 @@ class Prompt:
 class PromptBuilder:
     """Renders and tokenizes turns, dropping the oldest history until the reply fits."""
 
-    def __init__(self, template: ChatTemplate, tokenize: Any, n_ctx: int, min_reply: int) -> None:
+    def __init__(self, template: PromptFormat, tokenize: Any, n_ctx: int, min_reply: int) -> None:
         self.template = template
         self.tokenize = tokenize
         """`str -> list[int]` (special tokens parsed, no BOS added)."""
         self.n_ctx = n_ctx
         self.min_reply = min_reply
 
-    def prefix(self, system: str) -> tuple[int, ...]:
-        """The tokens of the system message alone: the part every turn shares."""
-        return tuple(self.tokenize(self.template.render([Message("system", system)], False)))
+    def prefix(self, system: str, examples: Sequence[tuple[str, str]] = ()) -> tuple[int, ...]:
+        """The tokens of the system message (and worked examples) alone: the part every turn
+        shares."""
+        messages = [Message("system", system), *_exchanges(examples)]
+        return tuple(self.tokenize(self.template.render(messages, False)))
 
     def build(
-        self, system: str, history: Sequence[tuple[str, str]], user: str, max_reply: int
+        self,
+        system: str,
+        history: Sequence[tuple[str, str]],
+        user: str,
+        max_reply: int,
+        examples: Sequence[tuple[str, str]] = (),
     ) -> Prompt:
         """The longest suffix of `history` that leaves room for the reply; PromptTooLong when
-        even the request alone leaves fewer than `min_reply` tokens."""
-        prefix = self.prefix(system)
+        even the request alone leaves fewer than `min_reply` tokens. `examples` (request,
+        reply) pairs come before the history, in the shared prefix."""
+        prefix = self.prefix(system, examples)
         for keep in range(len(history), -1, -1):
-            messages = [Message("system", system)]
-            for question, reply in history[len(history) - keep :]:
-                messages += [Message("user", question), Message("assistant", reply)]
+            messages = [Message("system", system), *_exchanges(examples)]
+            messages += _exchanges(history[len(history) - keep :])
             messages.append(Message("user", user))
             tokens = tuple(self.tokenize(self.template.render(messages, True)))
             room = self.n_ctx - len(tokens)
@@ -124,6 +134,10 @@ class PromptBuilder:
             f"the request is {len(tokens)} tokens with its instructions; the context window "
             f"holds {self.n_ctx} with {self.min_reply} left for the reply (raise llm.n_ctx)"
         )
+
+
+def _exchanges(pairs: Sequence[tuple[str, str]]) -> list[Message]:
+    return [m for q, a in pairs for m in (Message("user", q), Message("assistant", a))]
 
 
 def group_sentences(pieces: Iterable[str], long_words: int = LONG_WORDS) -> Iterator[str]:

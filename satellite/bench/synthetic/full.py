@@ -6,7 +6,7 @@ the manifest's paths):
 
     moonshine/tiny/{encoder_model.onnx, decoder_model_merged.onnx, tokenizer.json}
     LFM2-1.2B-Q4_K_M.gguf
-    piper/en_US-lessac-medium.onnx (+ .onnx.json)
+    piper/en_US-joe-medium.onnx (+ .onnx.json)
 
 Moonshine always "hears" MOONSHINE_TEXT; the language model has LFM2-1.2B's exact shape but
 random weights; the voice hums. `synthetic.json` in the folder records what was built by which
@@ -36,7 +36,7 @@ MARKER: Final = "synthetic.json"
 MOONSHINE_TEXT: Final = "turn on the kitchen light"
 """What the synthetic Moonshine transcribes, whatever it hears."""
 PIPER_SAMPLE_RATE: Final = 22050
-"""Like the real en_US-lessac-medium voice."""
+"""Like the real en_US-joe-medium voice."""
 
 LlmBuilder = Callable[[Path], Path]
 """Writes a GGUF at the given path and returns it."""

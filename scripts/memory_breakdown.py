@@ -1,0 +1,148 @@
+"""Where the full profile's memory goes: RSS after each engine loads and works, in one process.
+
+    python scripts/memory_breakdown.py                         # the LFM2-1.2B-shaped stand-in
+    python scripts/memory_breakdown.py --llm models/gemma-3-270m-q4_k_m.gguf
+    python scripts/memory_breakdown.py --kv f16 --piper-arena --moonshine-arena  # as before
+
+Each line: the step, RSS after it (anonymous + file-backed pages, from /proc/self/status), the
+change, and the peak so far. llama.cpp's own buffer sizes (weights, repacked weights, KV cache,
+compute) are read from its load log. Moonshine tiny and the Piper voice must be in the models
+folder (`satellite models pull --profile full`); the language model defaults to the bench's
+random-weight LFM2-1.2B (`satellite bench --profile full --synthetic` builds it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from satellite.config import default_models_dir  # noqa: E402
+
+
+def status() -> dict[str, float]:
+    """VmRSS, RssAnon, RssFile and VmHWM in MB."""
+    found = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
+            found[key] = int(value.split()[0]) / 1024
+    return found
+
+
+class Steps:
+    def __init__(self) -> None:
+        self.last = 0.0
+        print(f"{'step':44} {'RSS':>8} {'change':>8} {'anon':>8} {'file':>8} {'peak':>8}")
+
+    def __call__(self, step: str) -> None:
+        now = status()
+        rss = now["VmRSS"]
+        print(
+            f"{step:44} {rss:8.1f} {rss - self.last:+8.1f} {now['RssAnon']:8.1f} "
+            f"{now['RssFile']:8.1f} {now['VmHWM']:8.1f}"
+        )
+        self.last = rss
+
+
+def llama_buffers(lines: list[str]) -> list[str]:
+    """llama.cpp's buffer-size lines from its load log."""
+    pattern = re.compile(r"(buffer size|KV buffer|RS buffer|size =).*MiB", re.IGNORECASE)
+    return sorted({" ".join(line.split()) for line in lines if pattern.search(line)})
+
+
+def _catch_llama_log() -> list[str]:
+    """Every llama.cpp log line of the engine's loads (its LoadLog keeps them here too)."""
+    from satellite.llm import engine, loadlog
+
+    lines: list[str] = []
+
+    class Keeping(loadlog.LoadLog):
+        def __exit__(self, *exc: object) -> None:
+            lines.extend(self.lines)
+            super().__exit__(None, None, None)
+
+    engine.LoadLog = Keeping  # type: ignore[misc]
+    return lines
+
+
+def _moonshine_with_arena() -> None:
+    from satellite.models import onnx
+    from satellite.stt import moonshine
+
+    def opened(path: object, options: onnx.SessionOptions | None = None) -> object:
+        chosen = dataclasses.replace(options or onnx.SessionOptions(), arena=True)
+        return onnx.open_session(path, chosen)  # type: ignore[arg-type]
+
+    moonshine.open_session = opened  # type: ignore[assignment]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=default_models_dir())
+    parser.add_argument("--llm", help="GGUF file (default: the bench's LFM2-1.2B stand-in)")
+    parser.add_argument("--kv", choices=("f16", "q8_0"), default="q8_0")
+    parser.add_argument("--piper-arena", action="store_true", help="keep Piper's ORT arena")
+    parser.add_argument(
+        "--moonshine-arena", action="store_true", help="Moonshine with onnxruntime's arena"
+    )
+    args = parser.parse_args()
+    steps = Steps()
+    steps("python")
+    import llama_cpp  # noqa: F401
+    import numpy as np
+    import onnxruntime  # noqa: F401
+    import piper  # noqa: F401
+
+    from satellite.app.loaders import moonshine_files, piper_files
+    from satellite.bench.fullsetup import cache_dir
+    from satellite.llm.config import LlmConfig
+    from satellite.llm.engine import LlmEngine
+    from satellite.llm.schema import choice, intent_schema
+    from satellite.stt.moonshine import MoonshineRecognizer
+    from satellite.stt.moonshine_config import MoonshineConfig
+    from satellite.tts.piper import PiperTts
+    from satellite.tts.piper_config import PiperConfig
+
+    steps("imports (numpy, onnxruntime, llama_cpp, piper)")
+    lines = _catch_llama_log()
+    if args.moonshine_arena:
+        _moonshine_with_arena()
+    stt = MoonshineRecognizer(moonshine_files(MoonshineConfig(), args.models)[0].parent)
+    steps("Moonshine tiny loaded")
+    voice = PiperConfig(arena=args.piper_arena)
+    model, config = piper_files(voice, args.models)
+    tts = PiperTts(model, config, voice)
+    steps("Piper voice loaded (and probed)")
+    speech = np.concatenate(
+        list(
+            tts.synthesize(
+                "Turned on the kitchen light. The timer is set for ten minutes, and it will ring."
+            )
+        )
+    )
+    steps("Piper: two sentences spoken")
+    stt.transcribe(speech)
+    steps("Moonshine: one transcription")
+    path = Path(args.llm) if args.llm else cache_dir() / "LFM2-1.2B-Q4_K_M.gguf"
+    llm = LlmEngine(dataclasses.replace(LlmConfig(model=str(path)), kv_cache=args.kv))
+    steps(f"language model loaded ({path.name})")
+    schema = intent_schema([choice("TurnOn", name=["kitchen", "hall"]), choice("GetTime")])
+    llm.choose_intent("could you switch the kitchen light on", schema)
+    steps("language model: one intent pass")
+    "".join(llm.answer("why is the sky blue?"))
+    steps("language model: one answer")
+    list(tts.synthesize("Because the air scatters blue light more than red light."))
+    steps("Piper again")
+    print("\nllama.cpp buffers:")
+    for line in llama_buffers(lines):
+        print(f"  {line}")
+
+
+if __name__ == "__main__":
+    main()

