@@ -48,6 +48,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="also run the reference loops (openwakeword, pocketsphinx, and for the full "
         "profile llama-cpp-python's create_completion) on the same input",
     )
+    _add_model_options(p)
+    p.set_defaults(handler=run)
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    """What is measured: stand-ins, a remote server, another language model."""
     p.add_argument(
         "--synthetic",
         action="store_true",
@@ -66,7 +72,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         help="full profile: the language model to measure, a manifest model (gemma3_270m) or "
         "a .gguf file (default: llm.model, else LFM2-1.2B)",
     )
-    p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
