@@ -52,7 +52,9 @@ class LiveSatellite:
             stderr=subprocess.PIPE,
         )
         self.events: queue.Queue[dict] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        """Puts each event line on `events`; it ends at the end of the output."""
+        self.reader.start()
 
     def _read(self) -> None:
         assert self.proc.stdout is not None

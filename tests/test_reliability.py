@@ -230,6 +230,43 @@ def test_sigterm_in_idle_and_listening(tmp_path: Path, models_dir: Path, state: 
         print(f"SIGTERM while {state}: exited after {sigterm(live):.2f} s")
 
 
+LONG_REPLY = """\
+skill: story
+intents:
+  Story:
+    sentences:
+      - "open the garage door"
+    response: "STORY"
+"""
+
+
+def test_sigterm_while_speaking(tmp_path: Path, models_dir: Path) -> None:
+    """A reply of 300 sentences keeps the satellite `speaking` for a while: SIGTERM then ends
+    it as fast as in the other states."""
+    skills = tmp_path / "skills"
+    skills.mkdir()
+    story = " ".join(f"This is sentence number {n} of a long story." for n in range(300))
+    (skills / "story.yaml").write_text(LONG_REPLY.replace("STORY", story))
+    with Broker(tmp_path / "broker") as broker, Subscriber(broker, [BASE + "#"]) as sub:
+        config = write_config(tmp_path, broker.port, models_dir)
+        text = config.read_text().replace("skills:\n", f"skills:\n  directories: [{skills}]\n")
+        config.write_text(text)
+        live = LiveSatellite(config, tmp_path / "o.wav")
+        sub.wait_for_payload(BASE + "availability", b"online", timeout=60)
+        assert live.proc.stdin is not None
+        live.proc.stdin.write(take("open the garage door", "en-us", 150, 0.5, None, 7).audio)
+        live.proc.stdin.flush()
+        assert next_event(live, "intent")["name"] == "Story"
+        _wait_state(sub, "speaking")
+        seconds = sigterm(live)
+        print(f"SIGTERM while speaking: exited after {seconds:.2f} s")
+        live.reader.join(timeout=EXIT_WAIT)  # every event the satellite wrote is read
+        after = []
+        while not live.events.empty():
+            after.append(live.events.get()["type"])
+        assert "timings" not in after, after  # the turn was still speaking when it was stopped
+
+
 def test_state_is_published_at_start_up(tmp_path: Path, models_dir: Path) -> None:
     """Before: after `kill -9` while listening, the retained state still said `listening`
     after the restart. Now the satellite publishes its state as soon as it runs."""
