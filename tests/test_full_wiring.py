@@ -173,7 +173,9 @@ def test_moonshine_transcribes_and_the_llm_handles_what_no_template_matches(
         assert intents[0].name in full_assistant.skills.intents.intents
         assert replies[0].intent == intents[0].name
     elif doubtful:  # it chose one, not surely enough (or with slots nobody said): no action
-        assert [e.reason for e in doubtful] == ["no intent matches"]
+        assert [e.reason for e in doubtful] == [
+            "no intent matches: no sentence of any skill is close to it"
+        ]
         assert replies[0].text == SORRY
     else:  # it chose "none" and answered itself
         assert replies[0].source == "llm"
