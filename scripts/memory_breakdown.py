@@ -3,6 +3,8 @@
     python scripts/memory_breakdown.py                         # the LFM2-1.2B-shaped stand-in
     python scripts/memory_breakdown.py --llm models/gemma-3-270m-q4_k_m.gguf
     python scripts/memory_breakdown.py --kv f16 --piper-arena --moonshine-arena  # as before
+    python scripts/memory_breakdown.py --max-phonemes 1000   # long sentences made whole
+    python scripts/memory_breakdown.py --side-by-side   # the settings above and today's, in turn
 
 Each line: the step, RSS after it (anonymous + file-backed pages, from /proc/self/status), the
 change, and the peak so far. llama.cpp's own buffer sizes (weights, repacked weights, KV cache,
@@ -23,6 +25,38 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from satellite.config import default_models_dir  # noqa: E402
+
+LONG_SENTENCE = (
+    "The moon is about three hundred and eighty four thousand kilometres away from the earth, "
+    "which is roughly thirty times the width of our planet, and its light takes a little more "
+    "than a second to reach us, a distance that changes through the month."
+)
+"""The longest sentence a reply may have: 96 tokens, three sentences (llm.max_tokens)."""
+SETTINGS = (
+    ("before: Piper makes each sentence whole", ["--max-phonemes", "1000"]),
+    ("Piper in pieces of 64 phonemes", ["--max-phonemes", "64"]),
+    ("Piper in pieces of 40 phonemes (the default)", []),
+    ("pieces of 40, llama.cpp n_batch 32", ["--batch", "32"]),
+)
+
+
+def side_by_side(extra: list[str]) -> None:
+    """Each of `SETTINGS` in a process of its own, one after the other; the peaks at the end."""
+    import subprocess
+
+    passed = [a for a in extra if a != "--side-by-side"]
+    peaks = []
+    for label, flags in SETTINGS:
+        print(f"\n== {label}", flush=True)
+        done = subprocess.run(
+            [sys.executable, __file__, *passed, *flags], capture_output=True, text=True, check=True
+        )
+        print(done.stdout, end="", flush=True)
+        rows = [line.split() for line in done.stdout.splitlines() if line.startswith("Piper again")]
+        peaks.append((label, float(rows[-1][-1]) if rows else float("nan")))
+    print("\npeak RSS (VmHWM), MB:")
+    for label, peak in peaks:
+        print(f"  {label:50} {peak:8.1f}")
 
 
 def status() -> dict[str, float]:
@@ -71,6 +105,14 @@ def _catch_llama_log() -> list[str]:
     return lines
 
 
+def _batch(size: int) -> None:
+    """The engine's batch (llama.cpp's n_batch: its compute buffer and llama-cpp-python's
+    logits array, n_batch x vocabulary floats, scale with it)."""
+    from satellite.llm import engine
+
+    engine.BATCH = size  # type: ignore[misc]
+
+
 def _moonshine_with_arena() -> None:
     from satellite.models import onnx
     from satellite.stt import moonshine
@@ -91,7 +133,15 @@ def main() -> None:
     parser.add_argument(
         "--moonshine-arena", action="store_true", help="Moonshine with onnxruntime's arena"
     )
+    parser.add_argument("--max-phonemes", type=int, help="Piper: phonemes per run (default)")
+    parser.add_argument("--batch", type=int, help="llama.cpp n_batch (default: the engine's)")
+    parser.add_argument(
+        "--side-by-side", action="store_true", help="each setting in its own process, in turn"
+    )
     args = parser.parse_args()
+    if args.side_by_side:
+        side_by_side(sys.argv[1:])
+        return
     steps = Steps()
     steps("python")
     import llama_cpp  # noqa: F401
@@ -113,9 +163,13 @@ def main() -> None:
     lines = _catch_llama_log()
     if args.moonshine_arena:
         _moonshine_with_arena()
+    if args.batch:
+        _batch(args.batch)
     stt = MoonshineRecognizer(moonshine_files(MoonshineConfig(), args.models)[0].parent)
     steps("Moonshine tiny loaded")
     voice = PiperConfig(arena=args.piper_arena)
+    if args.max_phonemes:
+        voice = dataclasses.replace(voice, max_phonemes=args.max_phonemes)
     model, config = piper_files(voice, args.models)
     tts = PiperTts(model, config, voice)
     steps("Piper voice loaded (and probed)")
@@ -137,8 +191,8 @@ def main() -> None:
     steps("language model: one intent pass")
     "".join(llm.answer("why is the sky blue?"))
     steps("language model: one answer")
-    list(tts.synthesize("Because the air scatters blue light more than red light."))
-    steps("Piper again")
+    list(tts.synthesize(LONG_SENTENCE))
+    steps(f"Piper again: one sentence of {len(LONG_SENTENCE.split())} words")
     print("\nllama.cpp buffers:")
     for line in llama_buffers(lines):
         print(f"  {line}")

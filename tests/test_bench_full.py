@@ -16,6 +16,7 @@ import pytest
 from satellite.bench.fullsetup import prepare
 from satellite.bench.report import LLM_PARTS
 from satellite.bench.stages import END_TO_END, FULL_LOADS, STAGES
+from satellite.bench.ttsprobe import REPLIES
 from satellite.config import Config
 from satellite.errors import SatelliteError
 from tests.test_bench import check_stats
@@ -65,6 +66,20 @@ def test_the_language_model_alone_and_the_fallback_turn(run: dict[str, Any]) -> 
     assert None not in fallback["parts_p50"].values()
     assert fallback["total"] == pytest.approx(sum(fallback["parts_p50"].values()), abs=0.2)
     assert "fallback turn" in run["stdout"]
+
+
+def test_the_real_voice_alone_first_audio_and_real_time_factor(run: dict[str, Any]) -> None:
+    """The joe voice in its own process on the usual replies: first audio, RTF per kind."""
+    voice = run["doc"]["voice"]
+    assert voice["engine"] == "PiperTts" and voice["peak_rss_mb"] > 0
+    assert set(voice["kinds"]) == {kind for kind, _ in REPLIES}
+    for kind, row in voice["kinds"].items():
+        check_stats(kind, row["first_audio_ms"])
+        assert row["audio_s"] > 0.5 and row["rtf"] > 0, kind
+    long = voice["kinds"]["long sentence"]
+    assert long["audio_s"] > 8  # one sentence, made in pieces: first audio before the whole
+    assert long["first_audio_ms"]["p50"] < long["rtf"] * long["audio_s"] * 1000
+    assert voice["rtf"] > 0 and "real-time factor" in run["stdout"]
 
 
 def test_llama_cpp_reference_compared(run: dict[str, Any]) -> None:

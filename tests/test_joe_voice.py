@@ -78,3 +78,23 @@ def test_a_voice_at_another_sample_rate(joe: Path, tmp_path: Path) -> None:
     model = linked(joe, odd, config)
     with pytest.raises(ModelError, match=rf"{model}.json: sample rate 192000 Hz: expected"):
         PiperTts(model)
+
+
+LONG = (
+    "The moon is about three hundred and eighty four thousand kilometres away from the earth, "
+    "which is roughly thirty times the width of our planet, and its light takes a little more "
+    "than a second to reach us."
+)
+
+
+def test_a_long_sentence_is_made_in_bounded_pieces(joe: Path) -> None:
+    """One run of the voice per piece of at most `max_phonemes`: the same speech in about the
+    same time as the sentence made whole, the first piece a fraction of it."""
+    whole = list(PiperTts(joe, settings=PiperConfig(max_phonemes=1000)).synthesize(LONG))
+    pieces = list(PiperTts(joe, settings=PiperConfig(max_phonemes=32)).synthesize(LONG))
+    assert len(whole) == 1
+    assert len(pieces) >= 5
+    seconds = sum(len(c) for c in pieces) / RATE
+    assert 0.8 < seconds / (len(whole[0]) / RATE) < 1.25
+    assert max(len(c) for c in pieces) / RATE < 3.0  # 32 phonemes: a clause, not the sentence
+    assert all(np.abs(c).max() > 1000 for c in pieces)

@@ -12,6 +12,7 @@ import pytest
 from satellite.errors import ModelError
 from satellite.tts import TtsEngine
 from satellite.tts.piper import PiperConfig, PiperTts
+from satellite.tts.piper_chunks import split_phonemes
 from tests.full_fixtures import HOP, build_piper_voice, piper_config, piper_model, write_json
 
 TEXT = "Turn on the kitchen light. It is ten past five! Is that all?"
@@ -103,3 +104,35 @@ def test_settings_are_validated() -> None:
         PiperConfig(length_scale=0.0)
     with pytest.raises(ValueError, match=r"speaker"):
         PiperConfig(speaker=-1)
+
+
+def test_sentences_are_cut_at_clauses_then_between_words() -> None:
+    def phonemes(text: str) -> list[str]:
+        return list(text)
+
+    def texts(pieces: list[list[str]]) -> list[str]:
+        return ["".join(p) for p in pieces]
+
+    assert texts(split_phonemes(phonemes("short one."), 32)) == ["short one."]
+    assert split_phonemes([], 32) == []
+    # clauses first, joined while they fit
+    said = "aaa bbb, ccc ddd, eee fff ggg hhh iii jjj."
+    assert texts(split_phonemes(phonemes(said), 20)) == [
+        "aaa bbb, ccc ddd,",
+        "eee fff ggg",
+        "hhh iii jjj.",
+    ]
+    # a clause too long is cut between words into about equal pieces
+    long = " ".join(["word"] * 12)
+    pieces = texts(split_phonemes(phonemes(long), 24))
+    assert " ".join(pieces) == long
+    assert all(len(p) <= 24 for p in pieces) and len(pieces) == 3
+    # a word longer than the limit is cut inside it, nothing lost
+    assert texts(split_phonemes(phonemes("abcdefghij"), 4)) == ["abcd", "efgh", "ij"]
+    with pytest.raises(ValueError, match="limit"):
+        split_phonemes(phonemes("x"), 0)
+
+
+def test_max_phonemes_is_validated() -> None:
+    with pytest.raises(ValueError, match="max_phonemes"):
+        PiperConfig(max_phonemes=4)

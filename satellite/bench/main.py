@@ -19,6 +19,7 @@ from satellite.bench.fullsetup import prepare
 from satellite.bench.machine import describe
 from satellite.bench.runner import run_pipeline
 from satellite.bench.stages import profile as find_profile
+from satellite.bench.ttsprobe import voice_summary
 from satellite.bench.wake_corpus import espeak_arrays, piper_arrays
 from satellite.bench.workers import run_worker
 from satellite.config import Config
@@ -73,6 +74,8 @@ def run_bench(config: Config, options: BenchOptions) -> tuple[dict[str, Any], st
             compare.save_audio(data, turns, idle, result, extra)
         llm = run_worker("llm", config_path, data) if profile.llm else None
         doc["llm"] = None if llm is None else report.llm_summary(llm, doc)
+        voice = run_worker("tts", config_path, None) if profile.llm else None
+        doc["voice"] = None if voice is None else voice_summary(voice)
         text = report.table(doc)
         if options.compare:
             doc["compare"] = compare.compare(profile, turns, result, data, config_path, llm)

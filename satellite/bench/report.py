@@ -11,6 +11,7 @@ from satellite.bench.recorder import TurnRecord
 from satellite.bench.runner import RunResult
 from satellite.bench.stages import END_TO_END, STAGES, Profile, Stage
 from satellite.bench.stats import summarize, word_accuracy
+from satellite.bench.ttsprobe import voice_lines
 
 Samples = dict[str, list[float]]
 
@@ -131,6 +132,7 @@ def document(
         "mqtt_note": result.mqtt_note,
         "compare": None,
         "llm": None,
+        "voice": None,
         "synthetic": [],
     }
 
@@ -227,6 +229,7 @@ def table(doc: dict[str, Any]) -> str:
     for stage in END_TO_END:
         lines.append(_row(stage.label, doc["end_to_end"][stage.key], "no samples"))
     lines += _llm_lines(doc.get("llm"))
+    lines += voice_lines(doc.get("voice"))
     lines += ["", "load (ms, cold, each in a fresh process; build_total: the whole satellite)"]
     lines += [f"  {name:<28} {ms:>8.1f}" for name, ms in doc["load_ms"].items()]
     if doc["load_error"]:

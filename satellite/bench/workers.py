@@ -205,6 +205,13 @@ def llm_reference(config: Config, data: dict[str, Any]) -> dict[str, Any]:
     return probe_reference(config, [str(q) for q in data.get("questions", [])])
 
 
+def voice_alone(config: Config, data: dict[str, Any]) -> dict[str, Any]:
+    """The configured voice alone on the usual replies (`satellite.bench.ttsprobe`)."""
+    from satellite.bench.ttsprobe import probe_voice
+
+    return probe_voice(config)
+
+
 KINDS: Final[dict[str, Callable[[Config, dict[str, Any]], dict[str, Any]]]] = {
     "load": load_times,
     "openwakeword": openwakeword_loop,
@@ -213,6 +220,7 @@ KINDS: Final[dict[str, Callable[[Config, dict[str, Any]], dict[str, Any]]]] = {
     "pocketsphinx": sphinx_open_vocabulary,
     "llm": llm_ours,
     "llama": llm_reference,
+    "tts": voice_alone,
     **{f"stt_{name}": recogniser_loop(name) for name in RECOGNISERS},
 }
 

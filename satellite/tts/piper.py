@@ -3,8 +3,10 @@
 A voice is an ONNX model (`input` int64 [1, n] phoneme ids, `input_lengths` int64 [1], `scales`
 float32 [3] = noise, length, noise_w, plus `sid` for multi-speaker voices; output float32 audio)
 and its `.onnx.json` config (sample rate, espeak-ng voice, phoneme → id map). piper-tts
-phonemizes with its bundled espeak-ng and yields one chunk per sentence; each chunk is
-resampled from the voice's rate to 16 kHz int16.
+phonemizes with its bundled espeak-ng, sentence by sentence; a sentence longer than
+`max_phonemes` is made in pieces cut at clause marks or between words (`piper_chunks`), so one
+run's working memory stays bounded. Each piece is resampled from the voice's rate to 16 kHz
+int16 and yielded as soon as it is made.
 
 The session is opened through `satellite.models.onnx.open_session` (thread count under our control,
 piper's own loader uses onnxruntime's default of every core), and the config is checked against
@@ -26,6 +28,7 @@ from satellite.audio.wavfile import RATE, resample, to_int16
 from satellite.errors import ModelError
 from satellite.models.onnx import SessionOptions, open_session, release_memory
 from satellite.tts import TtsError
+from satellite.tts.piper_chunks import split_phonemes
 from satellite.tts.piper_config import PiperConfig as PiperConfig
 
 log = logging.getLogger(__name__)
@@ -63,13 +66,24 @@ class PiperTts:
         if not any(c.isalnum() for c in text):
             return
         try:
-            for chunk in self._voice.synthesize(text, self._syn):
-                audio = np.asarray(chunk.audio_float_array, dtype=np.float64) * 32767
-                if audio.size:
-                    yield to_int16(resample(audio, self.rate, RATE))
-            release_memory()  # the sentences' buffers
+            for sentence in self._voice.phonemize(text):
+                for piece in split_phonemes(sentence, self.settings.max_phonemes):
+                    audio = self._run(piece)
+                    if audio.size:
+                        yield to_int16(resample(audio, self.rate, RATE))
+                release_memory()  # the sentence's buffers
         except Exception as err:  # onnxruntime and espeak raise untyped errors
             raise TtsError(f"Piper failed on {text[:60]!r}: {err}") from err
+
+    def _run(self, phonemes: list[str]) -> np.ndarray:
+        """One bounded run of the voice: its audio scaled to the int16 range, as piper does
+        (peak-normalised, clipped)."""
+        ids = self._voice.phonemes_to_ids(phonemes)
+        audio = np.asarray(self._voice.phoneme_ids_to_audio(ids, self._syn), dtype=np.float64)
+        peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+        if peak < 1e-8:
+            return np.zeros_like(audio)
+        return np.clip(audio / peak, -1.0, 1.0) * 32767
 
 
 def _load_voice(model: Path, config_path: Path, threads: int, arena: bool) -> Any:

@@ -26,10 +26,17 @@ class PiperConfig:
     after it (a medium voice's arena kept ~100 MB after its longest sentence); on: a little
     faster on repeated long sentences."""
 
+    max_phonemes: int = 40
+    """Longest piece of a sentence made in one run of the voice, in phonemes (about 7 words,
+    2 s of speech). A run's working memory grows with its audio (about 35 MB per second for a
+    medium voice): longer sentences are cut at clause marks, else between words."""
+
     def __post_init__(self) -> None:
         if self.speaker < 0:
             raise ValueError(f"speaker: expected an id >= 0, got {self.speaker}")
         if not 0.25 <= self.length_scale <= 4.0:
             raise ValueError(f"length_scale: expected 0.25..4, got {self.length_scale}")
+        if not 8 <= self.max_phonemes <= 1000:
+            raise ValueError(f"max_phonemes: expected 8..1000, got {self.max_phonemes}")
         if not 1 <= self.threads <= 64:
             raise ValueError(f"threads: expected 1..64, got {self.threads}")
