@@ -3,7 +3,7 @@
     python scripts/memory_breakdown.py                         # the LFM2-1.2B-shaped stand-in
     python scripts/memory_breakdown.py --llm models/gemma-3-270m-q4_k_m.gguf
     python scripts/memory_breakdown.py --kv f16 --piper-arena --moonshine-arena  # as before
-    python scripts/memory_breakdown.py --max-phonemes 1000   # long sentences made whole
+    python scripts/memory_breakdown.py --max-phonemes 1000 --glibc-heap  # before issue 13
     python scripts/memory_breakdown.py --side-by-side   # the settings above and today's, in turn
 
 Each line: the step, RSS after it (anonymous + file-backed pages, from /proc/self/status), the
@@ -33,10 +33,10 @@ LONG_SENTENCE = (
 )
 """The longest sentence a reply may have: 96 tokens, three sentences (llm.max_tokens)."""
 SETTINGS = (
-    ("before: Piper makes each sentence whole", ["--max-phonemes", "1000"]),
-    ("Piper in pieces of 64 phonemes", ["--max-phonemes", "64"]),
-    ("Piper in pieces of 40 phonemes (the default)", []),
-    ("pieces of 40, llama.cpp n_batch 32", ["--batch", "32"]),
+    ("before: sentences whole, glibc's heap", ["--max-phonemes", "1000", "--glibc-heap"]),
+    ("pieces of 40 phonemes, glibc's heap", ["--glibc-heap"]),
+    ("pieces of 40 phonemes, heap bounded (today)", []),
+    ("today, and llama.cpp n_batch 32", ["--batch", "32"]),
 )
 
 
@@ -136,6 +136,9 @@ def main() -> None:
     parser.add_argument("--max-phonemes", type=int, help="Piper: phonemes per run (default)")
     parser.add_argument("--batch", type=int, help="llama.cpp n_batch (default: the engine's)")
     parser.add_argument(
+        "--glibc-heap", action="store_true", help="keep glibc's own (rising) mmap threshold"
+    )
+    parser.add_argument(
         "--side-by-side", action="store_true", help="each setting in its own process, in turn"
     )
     args = parser.parse_args()
@@ -165,6 +168,10 @@ def main() -> None:
         _moonshine_with_arena()
     if args.batch:
         _batch(args.batch)
+    if args.glibc_heap:
+        from satellite.models import onnx
+
+        onnx.bound_heap = lambda *_: None  # type: ignore[assignment]
     stt = MoonshineRecognizer(moonshine_files(MoonshineConfig(), args.models)[0].parent)
     steps("Moonshine tiny loaded")
     voice = PiperConfig(arena=args.piper_arena)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from satellite.errors import ModelError
 
@@ -21,10 +21,20 @@ class SessionOptions:
     (Moonshine tiny kept 45 MB more after one transcription with it: memory_breakdown.py)."""
 
 
+HEAP_MMAP_THRESHOLD: Final = 1 << 20
+"""Allocations from this size up get pages of their own (glibc's M_MMAP_THRESHOLD), handed
+back when freed. glibc's default threshold rises after the first large free, up to 32 MB,
+and a voice's per-run tensors then pile up in the heap: the joe voice peaked at +119 MB on a
+13 s sentence made in pieces, +58 MB with this (scripts/memory_breakdown.py)."""
+
+
 def open_session(path: str | Path, options: SessionOptions | None = None) -> Any:
-    """Open `path` with onnxruntime on the CPU; a bad file raises `ModelError` naming it."""
+    """Open `path` with onnxruntime on the CPU; a bad file raises `ModelError` naming it.
+    The first call bounds the heap (`HEAP_MMAP_THRESHOLD`): the sessions' per-run tensors
+    are what piles up in it."""
     import onnxruntime as ort
 
+    bound_heap()
     options = options or SessionOptions()
     path = Path(path)
     if not path.is_file():
@@ -43,6 +53,16 @@ def open_session(path: str | Path, options: SessionOptions | None = None) -> Any
         ) from err
 
 
+def bound_heap(threshold: int = HEAP_MMAP_THRESHOLD) -> None:
+    """Fix glibc's mmap threshold at `threshold` bytes, for the whole process (elsewhere
+    nothing)."""
+    import contextlib
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, threshold)
+
+
 def release_memory() -> None:
     """Hand freed heap back to the system (glibc's malloc_trim; elsewhere nothing)."""
     import contextlib
@@ -51,6 +71,9 @@ def release_memory() -> None:
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
+
+_M_MMAP_THRESHOLD: Final = -3
+"""glibc's mallopt parameter number (malloc.h)."""
 
 _LEVELS: dict[str, Any] = {
     "disable": lambda ort: ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
