@@ -73,7 +73,7 @@ class TtsConfig:
 
 class TtsEngine(Protocol):
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
-        """16 kHz mono int16 audio, one array per sentence."""
+        """16 kHz mono int16 audio, one array per sentence (a long one may come in pieces)."""
         ...
 
 
