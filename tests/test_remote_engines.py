@@ -147,7 +147,7 @@ def test_wyoming_piper_speaks_the_joe_voice_and_our_recogniser_hears_it(
         # wyoming-piper loads the voice on the first request: give it time
         tts = remote_tts(peer.uri, "none", "en_US-joe-medium", response_timeout=30.0)
         sentences = list(tts.synthesize("Turn on the kitchen light. Set a timer for five minutes."))
-    assert tts.remote_sentences == 2 and tts.fallback_sentences == 0
+    assert tts.tally.remote == 2 and tts.tally.fallback == 0
     from satellite.stt.grammar import compile_grammar
 
     sphinx = SphinxRecognizer(compile_grammar(skills.intents))
@@ -171,12 +171,12 @@ def test_server_killed_mid_reply_the_local_voice_says_the_rest(server: Peer) -> 
     tts = remote_tts(server.uri)
     sink = KillingSink(server)
     timing = Speaker(tts, sink, EarconConfig(enabled=False)).speak_timed(REPLY)
-    assert (tts.remote_sentences, tts.fallback_sentences) == (1, 2)
+    assert (tts.tally.remote, tts.tally.fallback) == (1, 2)
     assert timing.first_audio is not None and sink.samples_played > 3 * 8000
     server.start()  # back on the same port: the next reply reaches it again
     threading.Event().wait(QUICK["retry_after"])
     assert len(list(tts.synthesize("Hello again."))) == 1
-    assert tts.remote_sentences == 2 and tts.link.connects == 2
+    assert tts.tally.remote == 2 and tts.link.connects == 2
 
 
 def test_server_killed_while_transcribing_the_local_recogniser_hears_it(
@@ -193,7 +193,7 @@ def test_server_killed_while_transcribing_the_local_recogniser_hears_it(
     server.kill()
     worker.join(timeout=30)
     assert result == ["set a timer for five minutes"]
-    assert (stt.remote_turns, stt.fallback_turns) == (1, 1)
+    assert (stt.tally.remote, stt.tally.fallback) == (1, 1)
 
 
 def test_nothing_listening_the_fallbacks_answer_at_once(
@@ -205,7 +205,7 @@ def test_nothing_listening_the_fallbacks_answer_at_once(
     assert stt.transcribe(audio).text == "what time is it"
     tts = remote_tts(uri)
     assert len(list(tts.synthesize("It is five. Goodbye."))) == 2
-    assert tts.fallback_sentences == 2 and stt.fallback_turns == 1
+    assert tts.tally.fallback == 2 and stt.tally.fallback == 1
 
 
 def test_without_a_fallback_the_turn_says_sorry(
@@ -244,12 +244,12 @@ def test_a_server_that_never_answers_times_out_and_the_fallback_speaks(
     sentences = list(tts.synthesize("The light is on."))
     audio = padded(voices.speak("cancel the timer", espeak("en-us", 160)))
     heard = stt.transcribe(audio).text
-    assert len(sentences) == 1 and tts.fallback_sentences == 1 and tts.remote_sentences == 0
-    assert heard == "cancel the timer" and stt.fallback_turns == 1
+    assert len(sentences) == 1 and tts.tally.fallback == 1 and tts.tally.remote == 0
+    assert heard == "cancel the timer" and stt.tally.fallback == 1
     server.resume()  # it drops the requests whose clients gave up, and serves the next ones
     stt, tts = remote_stt(server.uri, models_dir, skills, "none"), remote_tts(server.uri, "none")
-    assert stt.transcribe(audio).text == "cancel the timer" and stt.remote_turns == 1
-    assert len(list(tts.synthesize("Done."))) == 1 and tts.remote_sentences == 1
+    assert stt.transcribe(audio).text == "cancel the timer" and stt.tally.remote == 1
+    assert len(list(tts.synthesize("Done."))) == 1 and tts.tally.remote == 1
 
 
 @pytest.mark.parametrize(

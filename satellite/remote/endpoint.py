@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 DEFAULT_URI: Final = "tcp://127.0.0.1:10300"
 MAX_TIMEOUT: Final = 600.0
+MAX_RETRY_AFTER: Final = 3600.0
 
 
 def check_uri(uri: str) -> None:
@@ -29,6 +30,16 @@ def host_port(uri: str) -> tuple[str, int]:
     parts = urlsplit(uri)
     assert parts.hostname is not None and parts.port is not None
     return parts.hostname, parts.port
+
+
+def check_endpoint(
+    uri: str, connect_timeout: float, response_timeout: float, retry_after: float
+) -> None:
+    """ValueError unless the uri, the timeouts and the pause after a failure are sound."""
+    check_uri(uri)
+    check_timeouts(connect_timeout, response_timeout)
+    if not 0 <= retry_after <= MAX_RETRY_AFTER:
+        raise ValueError(f"retry_after: expected 0..{MAX_RETRY_AFTER:g} seconds, got {retry_after}")
 
 
 def check_timeouts(connect_timeout: float, response_timeout: float) -> None:

@@ -22,7 +22,8 @@ from wyoming.asr import Transcript as WyomingTranscript
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
 from wyoming.event import Event
 
-from satellite.remote.connection import Endpoint, RemoteError, WyomingLink
+from satellite.remote.client import WyomingClient
+from satellite.remote.connection import RemoteError
 from satellite.stt import Transcript, mono_samples
 from satellite.stt.moonshine import normalize
 from satellite.stt.wyoming_config import WyomingSttConfig
@@ -40,18 +41,14 @@ class LocalRecognizer(Protocol):
     def transcribe(self, audio: np.ndarray) -> Transcript: ...
 
 
-class WyomingRecognizer:
-    """The remote recogniser, with the local one (if any) behind it."""
+class WyomingRecognizer(WyomingClient):
+    """The remote recogniser, with the local one (if any) behind it; `tally` counts
+    utterances."""
 
     def __init__(self, config: WyomingSttConfig, fallback: LocalRecognizer | None = None) -> None:
+        super().__init__(config, "speech-to-text")
         self.config = config
         self.fallback = fallback
-        endpoint = Endpoint(
-            config.uri, config.connect_timeout, config.response_timeout, config.retry_after
-        )
-        self.link = WyomingLink(endpoint, "speech-to-text")
-        self.remote_turns = 0
-        self.fallback_turns = 0
 
     def transcribe(self, audio: np.ndarray) -> Transcript:
         samples = mono_samples(audio)
@@ -59,7 +56,7 @@ class WyomingRecognizer:
             answer = self.link.request(request_events(samples, self.config.language), is_transcript)
         except RemoteError as err:
             return self._fall_back(samples, err)
-        self.remote_turns += 1
+        self.tally.remote += 1
         return read_transcript(answer[-1])
 
     def set_grammar(self, grammar: Any) -> None:
@@ -68,11 +65,8 @@ class WyomingRecognizer:
         if set_grammar is not None:
             set_grammar(grammar)
 
-    def close(self) -> None:
-        self.link.close()
-
     def _fall_back(self, samples: np.ndarray, err: RemoteError) -> Transcript:
-        self.fallback_turns += 1
+        self.tally.fallback += 1
         if self.fallback is None:
             log.error("remote speech-to-text failed, and there is no local recogniser: %s", err)
             return Transcript("", 0.0, True, reason=f"the speech server failed: {err}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from satellite.remote.endpoint import DEFAULT_URI, check_timeouts, check_uri
+from satellite.remote.endpoint import DEFAULT_URI, check_endpoint
 
 __all__ = ["WyomingSttConfig"]
 
@@ -31,9 +31,6 @@ class WyomingSttConfig:
     failing; `none`: such a turn is answered "Sorry, I didn't catch that"."""
 
     def __post_init__(self) -> None:
-        check_uri(self.uri)
-        check_timeouts(self.connect_timeout, self.response_timeout)
-        if not 0 <= self.retry_after <= 3600:
-            raise ValueError(f"retry_after: expected 0..3600 seconds, got {self.retry_after}")
+        check_endpoint(self.uri, self.connect_timeout, self.response_timeout, self.retry_after)
         if self.fallback not in ("sphinx", "moonshine", "none"):
             raise ValueError(f'fallback: expected sphinx, moonshine or none, got "{self.fallback}"')

@@ -20,25 +20,21 @@ from wyoming.event import Event
 from wyoming.tts import Synthesize, SynthesizeVoice
 
 from satellite.audio.wavfile import RATE, resample, to_int16
-from satellite.remote.connection import Endpoint, RemoteError, WyomingLink
+from satellite.remote.client import WyomingClient
+from satellite.remote.connection import RemoteError
 from satellite.tts import TtsEngine, TtsError, split_sentences
 from satellite.tts.wyoming_config import WyomingTtsConfig
 
 log = logging.getLogger(__name__)
 
 
-class WyomingTts:
-    """The remote voice, with the local one (if any) behind it."""
+class WyomingTts(WyomingClient):
+    """The remote voice, with the local one (if any) behind it; `tally` counts sentences."""
 
     def __init__(self, config: WyomingTtsConfig, fallback: TtsEngine | None = None) -> None:
+        super().__init__(config, "speech")
         self.config = config
         self.fallback = fallback
-        endpoint = Endpoint(
-            config.uri, config.connect_timeout, config.response_timeout, config.retry_after
-        )
-        self.link = WyomingLink(endpoint, "speech")
-        self.remote_sentences = 0
-        self.fallback_sentences = 0
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
         for sentence in split_sentences(text):
@@ -48,19 +44,16 @@ class WyomingTts:
             except RemoteError as err:
                 yield from self._fall_back(sentence, err)
                 continue
-            self.remote_sentences += 1
+            self.tally.remote += 1
             if len(audio):
                 yield audio
-
-    def close(self) -> None:
-        self.link.close()
 
     def _request(self, sentence: str) -> Event:
         voice = SynthesizeVoice(name=self.config.voice) if self.config.voice else None
         return Synthesize(text=sentence, voice=voice).event()
 
     def _fall_back(self, sentence: str, err: RemoteError) -> Iterator[np.ndarray]:
-        self.fallback_sentences += 1
+        self.tally.fallback += 1
         if self.fallback is None:
             raise TtsError(f"the speech server failed and there is no local voice: {err}")
         log.warning("remote speech failed, the local voice says %r: %s", sentence, err)
