@@ -17,17 +17,18 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 
-from satellite.app.loaders import load_language_model, load_moonshine, open_tts
+from satellite.app.loaders import load_language_model, load_moonshine, load_stt, open_tts
 from satellite.audio.sinks import NullSink
-from satellite.config import Config
+from satellite.config import Config, ModelsConfig
 from satellite.errors import ConfigError
 from satellite.events import IntentEvent, ReplyEvent, TranscriptEvent, UtteranceEvent
 from satellite.llm.config import LlmConfig
 from satellite.llm.fallback import LlmFallback, LlmTiming
 from satellite.llm.openai import OpenAiEngine
+from satellite.llm.openai import _parse_intent as parse_intent
 from satellite.llm.openai_config import OpenAiConfig
 from satellite.llm.prompt import LlmError
-from satellite.llm.schema import check_intent
+from satellite.llm.schema import IntentSchemaError, check_intent, choices_from_hassil
 from satellite.skills import SkillSet
 from satellite.skills.config import SkillsConfig
 from satellite.stt.moonshine_config import MoonshineConfig
@@ -63,8 +64,7 @@ def skills(tmp_path_factory: pytest.TempPathFactory) -> SkillSet:
 def config_for(port: int, gguf: Path, **openai: Any) -> LlmConfig:
     settings = OpenAiConfig(
         base_url=f"http://127.0.0.1:{port}/v1",
-        intent_constraint="json_object",
-        **{**QUICK, **openai},
+        **{"intent_constraint": "json_object", **QUICK, **openai},
     )
     return LlmConfig(enabled=True, engine="openai", model=str(gguf), openai=settings, threads=1)
 
@@ -95,6 +95,89 @@ def test_the_intent_pass_is_held_to_the_schema_by_the_server(
         jsonschema.validate(reply, llm.schema)
         check_intent(reply, llm.choices)
     assert engine.remote_turns == 2
+
+
+def test_the_servers_grammar_holds_the_intent_pass_to_the_intents(
+    server: Peer, gguf: Path, skills: SkillSet
+) -> None:
+    """`intent_constraint: grammar`: a GBNF grammar of the skills' intents and slots in the
+    request; llama-cpp-python's server compiles it (a grammar it cannot parse would be an
+    HTTP error) and a random-weight model's every reply is one of the intents."""
+    engine = remote(server.port, gguf, intent_constraint="grammar")
+    llm = LlmFallback(engine, skills)
+    body = engine._intent_request("dim the lights", llm.schema)
+    assert "response_format" not in body and body["grammar"].startswith("root ::= ")
+    seen = set()
+    for text in ("could you make it brighter in here", "i would like quiet", "hm"):
+        reply = engine.choose_intent(text, llm.schema)
+        jsonschema.validate(reply, llm.schema)
+        seen.add(check_intent(reply, llm.choices)["intent"])
+    assert engine.remote_turns == 3 and engine.fallback_turns == 0 and seen
+
+
+def test_unconstrained_free_json_that_is_no_intent_is_never_acted_on(
+    server: Peer, gguf: Path, skills: SkillSet, models_dir: Path
+) -> None:
+    """`intent_constraint: none` (a server that constrains nothing): the random-weight model's
+    free text is no intent; the turn says sorry and acts on nothing, and the server is not
+    taken for a failing one (the answer after it comes from the server)."""
+    engine = remote(server.port, gguf, intent_constraint="none")
+    body = engine._intent_request("dim the lights", LlmFallback(engine, skills).schema)
+    assert "response_format" not in body and "grammar" not in body
+    stt = load_stt(Config(models=ModelsConfig(dir=str(models_dir))), skills)
+    assistant = Assistant(skills, stt, llm=LlmFallback(engine, skills))
+    text = "would you be so kind as to dim it"
+    assert skills.recognize(text) is None
+    events = list(assistant.respond(text, 1.0))
+    assert not [e for e in events if isinstance(e, IntentEvent)]
+    assert [e.text for e in events if isinstance(e, ReplyEvent)] == [SORRY]
+    assert engine.remote_turns == 0
+    assert list(engine.answer("why is the sky blue")) and engine.remote_turns == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "intent"),
+    [
+        ('{"intent": "HassTurnOn", "slots": {"area": "kitchen"}}', "HassTurnOn"),
+        ('```json\n{"intent": "none", "slots": {}}\n```', "none"),
+        ('```\n{"intent": "HassGetCurrentTime", "slots": {}}\n```', "HassGetCurrentTime"),
+    ],
+)
+def test_free_json_replies_are_parsed_and_checked(
+    content: str, intent: str, skills: SkillSet
+) -> None:
+    choices = choices_from_hassil(skills.intents)
+    assert check_intent(parse_intent(content), choices)["intent"] == intent
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ("Sure! The intent is HassTurnOn.", LlmError),
+        ('{"intent": "HassTurnOn", "slots": {"area": "kitch', LlmError),
+        ('["HassTurnOn"]', LlmError),
+        ('{"intent": "HassUnlockEverything", "slots": {}}', IntentSchemaError),
+        ('{"intent": "HassTurnOn", "slots": {"area": "the moon"}}', IntentSchemaError),
+        ('{"intent": "HassTurnOn"}', IntentSchemaError),
+    ],
+)
+def test_free_json_that_is_not_an_intent_is_refused(
+    content: str, error: type[Exception], skills: SkillSet
+) -> None:
+    choices = choices_from_hassil(skills.intents)
+    with pytest.raises(error):
+        check_intent(parse_intent(content), choices)
+
+
+def test_close_ends_a_stream_under_way_and_refuses_new_requests(server: Peer, gguf: Path) -> None:
+    engine = remote(server.port, gguf)
+    pieces = engine.answer("tell me a long story about the sea")
+    assert next(pieces)
+    engine.close()
+    with pytest.raises(LlmError, match="closed"):
+        list(pieces)
+    with pytest.raises(LlmError, match="closed"):
+        engine.choose_intent("hello", {"anyOf": []})
 
 
 def test_templates_first_the_server_only_for_what_they_miss(

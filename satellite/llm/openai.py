@@ -1,8 +1,9 @@
 """A language model behind an OpenAI-compatible API as the engine (`llm.engine: openai`).
 
 The same two passes as the local engine, behind the same sentence templates: `choose_intent`
-asks for `{"intent": NAME, "slots": {...}}` with the intents' JSON schema as the server's
-`response_format` (`llm.openai.intent_constraint`), and `answer` streams the reply
+asks for `{"intent": NAME, "slots": {...}}`, held to the intents by the server as
+`llm.openai.intent_constraint` says (their JSON schema as the `response_format`, a GBNF
+`grammar` of them, or nothing: free JSON), and `answer` streams the reply
 (`"stream": true`), piece by piece, with the last `history_turns` exchanges before it.
 
 While the server cannot be reached, is slower than `response_timeout`, or fails, the local
@@ -23,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from satellite.llm.config import LlmConfig
+from satellite.llm.gbnf import intent_grammar
 from satellite.llm.prompt import LlmError
 from satellite.llm.schema import describe_schema
 from satellite.llm.sse import Api
@@ -38,6 +40,10 @@ INTENT_PROMPT: Final = (
     '{{"intent": NAME, "slots": {{SLOT: VALUE}}}}. Use intent "none" when nothing fits. '
     "Intents:\n{intents}"
 )
+
+
+class BadReply(LlmError):
+    """The server answered, but its model's intent reply is not a JSON object."""
 
 
 class OpenAiEngine:
@@ -59,6 +65,10 @@ class OpenAiEngine:
         self.last_intent_probability: float | None = None
         """The fallback's belief in its last pick; None for the server's (it gives none)."""
 
+    def close(self) -> None:
+        """End the requests under way and refuse new ones (at shutdown)."""
+        self.api.close()
+
     def reset(self) -> None:
         """Forget the conversation."""
         self.history.clear()
@@ -76,7 +86,8 @@ class OpenAiEngine:
             answer = self.api.post(PATH, self._intent_request(text, schema))
             reply = _parse_intent(_message(answer))
         except LlmError as err:
-            self._failed(err)
+            if not isinstance(err, BadReply):  # the server works; its model wrote nonsense
+                self._failed(err)
             if self.fallback is None:
                 raise
             self.fallback_turns += 1
@@ -114,6 +125,8 @@ class OpenAiEngine:
         self.remote_turns += 1
 
     def _check_up(self) -> None:
+        if self.api.closed:
+            raise LlmError(f"the language model client of {self.remote.base_url} is closed")
         with self._lock:
             wait = self._down_until - time.monotonic()
         if wait > 0:
@@ -123,6 +136,8 @@ class OpenAiEngine:
             )
 
     def _failed(self, err: LlmError) -> None:
+        if self.api.closed:
+            return  # shutting down: not the server's fault
         log.warning("language model server: %s", err)
         with self._lock:
             self._down_until = time.monotonic() + self.remote.retry_after
@@ -149,6 +164,8 @@ class OpenAiEngine:
             }
         elif constraint == "json_object":
             body["response_format"] = {"type": "json_object", "schema": schema}
+        elif constraint == "grammar":
+            body["grammar"] = intent_grammar(schema)
         return body
 
     def _body(self, messages: list[dict[str, str]], temperature: float) -> dict[str, Any]:
@@ -184,10 +201,23 @@ def _delta(event: dict[str, Any]) -> str:
 
 
 def _parse_intent(content: str) -> dict[str, Any]:
+    """The reply's JSON object (a Markdown code fence around it, as unconstrained models
+    write, is taken off); LlmError for anything else. Whether it names one of the intents
+    with their slots is the caller's check (`check_intent`)."""
     try:
-        reply = json.loads(content)
+        reply = json.loads(_unfenced(content))
     except json.JSONDecodeError as err:
-        raise LlmError(f"the model's intent reply is not complete JSON: {content[:80]!r}") from err
+        raise BadReply(f"the model's intent reply is not complete JSON: {content[:80]!r}") from err
     if not isinstance(reply, dict):
-        raise LlmError(f"the model's intent reply is not a JSON object: {content[:80]!r}")
+        raise BadReply(f"the model's intent reply is not a JSON object: {content[:80]!r}")
     return reply
+
+
+def _unfenced(content: str) -> str:
+    """`content` without a Markdown code fence (```json ... ```) around it."""
+    text = content.strip()
+    if not text.startswith("```") or not text.endswith("```") or len(text) < 6:
+        return text
+    body = text[3:-3]
+    first, _newline, rest = body.partition("\n")
+    return (rest if first.strip().isalpha() or not first.strip() else body).strip()

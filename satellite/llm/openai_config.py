@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 __all__ = ["OpenAiConfig"]
 
-Constraint = Literal["json_schema", "json_object", "none"]
+Constraint = Literal["json_schema", "json_object", "grammar", "none"]
+CONSTRAINTS = ("json_schema", "json_object", "grammar", "none")
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,12 @@ class OpenAiConfig:
     intent_constraint: Constraint = "json_schema"
     """How the intent pass holds the server to the intents' JSON schema: `json_schema`
     (`response_format` of type `json_schema`: OpenAI, llama.cpp's server, vLLM, Ollama),
-    `json_object` (type `json_object` with a `schema`: llama-cpp-python's server), `none`
-    (the schema only in the prompt; the reply is still checked)."""
+    `json_object` (type `json_object` with a `schema`: llama-cpp-python's server), `grammar`
+    (a GBNF grammar of the intents and their slots as the request's `grammar`: llama.cpp's
+    server and llama-cpp-python's), `none` (for servers that constrain nothing: the intents
+    only in the prompt, the reply parsed as free JSON). Whichever it is, the reply is checked
+    against the intents before anything is done; a reply that is not one of them is not acted
+    on (the turn says "Sorry, I didn't catch that")."""
     fallback: bool = False
     """Load the local model (`llm.model`) too and let it answer while the server cannot;
     without it such a turn is answered with a short apology."""
@@ -46,8 +51,8 @@ class OpenAiConfig:
                 raise ValueError(f"{name}: expected seconds in 0..600, got {getattr(self, name)}")
         if not 0 <= self.retry_after <= 3600:
             raise ValueError(f"retry_after: expected 0..3600 seconds, got {self.retry_after}")
-        if self.intent_constraint not in ("json_schema", "json_object", "none"):
+        if self.intent_constraint not in CONSTRAINTS:
             raise ValueError(
-                "intent_constraint: expected json_schema, json_object or none, "
+                "intent_constraint: expected json_schema, json_object, grammar or none, "
                 f'got "{self.intent_constraint}"'
             )
