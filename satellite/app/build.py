@@ -49,7 +49,8 @@ class Satellite:
     publisher: MqttPublisher | None = None
     """The MQTT connection of a live satellite with `mqtt.enabled`."""
     resources: ExitStack | None = None
-    """What `close()` stops: the publisher, the timers, the speaker (last started, first)."""
+    """What `close()` stops: the engines' connections, the publisher, the timers, the speaker
+    (last started, first)."""
 
     def close(self) -> None:
         if self.resources is not None:
@@ -80,10 +81,11 @@ def build(
     bench); else they run on a worker thread within the state timeouts (`run`)."""
     if live:
         return _live(config, output, inline)
-    bus = Bus()
+    bus, resources = Bus(), ExitStack()
     assistant = load_assistant(config)
+    resources.callback(_logged(lambda: close_engines(assistant)))
     pipeline = Pipeline(load_listener(config), StateMachine(config.timeouts), bus, assistant)
-    return Satellite(config, bus, pipeline, assistant, Tasks())
+    return Satellite(config, bus, pipeline, assistant, Tasks(), resources=resources)
 
 
 def _live(config: Config, output: str | None, inline: bool) -> Satellite:
@@ -104,6 +106,7 @@ def _wire(config: Config, output: str | None, resources: ExitStack, inline: bool
     listener = load_listener(config)
     sink = open_sink(output if output is not None else config.audio.output)
     tts = open_tts(config.tts, config.models.dir, config.models.manifest)
+    resources.callback(_logged(lambda: _close(tts)))  # after the speaker's thread has ended
     speaker = Speaker(tts, sink, config.earcons)
     resources.callback(_logged(speaker.close))
     announcer = Announcer(bus, speaker, clock=lambda: listener.now)
@@ -120,6 +123,7 @@ def _wire(config: Config, output: str | None, resources: ExitStack, inline: bool
         site_id=config.site_id,
     )
     assistant = load_assistant(config, ActionRunner(services), speaker)
+    resources.callback(_logged(lambda: close_engines(assistant)))
     pipeline = Pipeline(
         listener,
         StateMachine(config.timeouts),
@@ -160,6 +164,20 @@ def _timer_done(announce: Announcer) -> Callable[[Timer], None]:
         announce(timer.announcement, "timer", intent="HassStartTimer")
 
     return done
+
+
+def close_engines(assistant: Assistant) -> None:
+    """Close what the assistant's engines hold open: a remote recogniser's connection and
+    its thread, a language model server's requests under way (local engines hold none)."""
+    _close(assistant.stt)
+    if assistant.llm is not None:
+        _close(assistant.llm.engine)
+
+
+def _close(engine: object) -> None:
+    close = getattr(engine, "close", None)
+    if callable(close):
+        close()
 
 
 def _logged(close: Callable[[], object]) -> Callable[[], None]:
