@@ -138,6 +138,13 @@ def _piper(folder: Path) -> Path:
     return voice
 
 
+def synthetic_lfm2() -> Path:
+    """The LFM2-1.2B stand-in's GGUF (built the first time, as for the full profile)."""
+    folder = cache_dir()
+    log.warning("random-weight stand-in for the language model (in %s)", folder)
+    return _lfm2(folder)
+
+
 def _lfm2(folder: Path) -> Path:
     """LFM2-1.2B's exact shape at Q4_K_M, built once (about 70 s) and kept."""
     from satellite.bench.synthetic.full import build_full_models

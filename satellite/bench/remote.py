@@ -6,12 +6,14 @@ a satellite uses them (`stt.engine: wyoming`, `tts.engine: wyoming`). The engine
 same objects, so the difference is the hop itself: the Wyoming events, the socket, the
 server's event loop and worker thread. Which side goes first alternates from turn to turn.
 Over a real network add the round trips of the link (docs/REMOTE.md).
+
+The language model's hop is measured after them (`remote_llm`): the same GGUF answered by our
+engine and by llama-cpp-python's OpenAI-compatible server, question by question.
 """
 
 from __future__ import annotations
 
 import logging
-import statistics
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,7 +25,9 @@ from wyoming.ping import Ping, Pong
 from satellite.app.serve import ServerThread, WyomingServer
 from satellite.app.serve_engines import ServedEngines, load_served
 from satellite.bench.corpus import RATE, Turn, make_turns
+from satellite.bench.hops import summary
 from satellite.bench.machine import describe
+from satellite.bench.remote_llm import run_llm_hop
 from satellite.config import Config
 from satellite.stt.wyoming import WyomingRecognizer
 from satellite.stt.wyoming_config import WyomingSttConfig
@@ -46,7 +50,11 @@ class Timings:
     """Turns whose transcript was the same both ways."""
 
 
-def run_remote_bench(config: Config, turns: int) -> tuple[dict[str, Any], str]:
+def run_remote_bench(
+    config: Config, turns: int, synthetic: bool = False
+) -> tuple[dict[str, Any], str]:
+    """STT and TTS through `satellite serve`, and the language model through llama-cpp-python's
+    server (`remote_llm`), each against the same engine called directly."""
     machine = describe()
     engines = load_served(config, wake_streams=1)
     thread = ServerThread(WyomingServer(engines))
@@ -61,7 +69,9 @@ def run_remote_bench(config: Config, turns: int) -> tuple[dict[str, Any], str]:
         tts.close()
         thread.stop()
     doc = {"machine": machine, "uri": uri, "turns": turns, "agree": timings.agree}
-    doc["stages"] = {stage: summary(timings, stage) for stage in STAGES}
+    doc["stages"] = {s: summary(timings.local[s], timings.remote[s]) for s in STAGES}
+    log.info("%d questions, each answered by the language model directly and by a server", turns)
+    doc["llm"] = run_llm_hop(config, synthetic, turns)
     return {"remote": doc}, table(doc)
 
 
@@ -108,33 +118,32 @@ def _ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 2)
 
 
-def summary(timings: Timings, stage: str) -> dict[str, float]:
-    local, remote = timings.local[stage], timings.remote[stage]
-    hops = [r - loc for loc, r in zip(local, remote, strict=True)]
-    return {
-        "local_median_ms": round(statistics.median(local), 2),
-        "remote_median_ms": round(statistics.median(remote), 2),
-        "hop_median_ms": round(statistics.median(hops), 2),
-        "hop_p90_ms": round(_p90(hops), 2),
-    }
-
-
-def _p90(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
-
-
 def table(doc: dict[str, Any]) -> str:
     machine = doc["machine"]
     lines = [
-        f"remote engines over Wyoming on loopback ({doc['uri']}), {doc['turns']} turns, "
+        f"remote engines on loopback ({doc['uri']}), {doc['turns']} turns, "
         f"{machine.get('cpu', '?')}",
-        f"{'stage':<18}{'local ms':>10}{'remote ms':>11}{'hop ms':>9}{'hop p90':>9}",
+        f"{'stage':<18}{'local ms':>10}{'remote ms':>11}{'hop ms':>9}{'hop p90':>9}{'ratio':>8}",
     ]
-    for stage, row in doc["stages"].items():
+    llm = doc.get("llm") or {}
+    rows = {**doc["stages"], **llm.get("stages", {})}
+    for stage, row in rows.items():
+        ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}"
         lines.append(
             f"{stage:<18}{row['local_median_ms']:>10.1f}{row['remote_median_ms']:>11.1f}"
-            f"{row['hop_median_ms']:>9.1f}{row['hop_p90_ms']:>9.1f}"
+            f"{row['hop_median_ms']:>9.1f}{row['hop_p90_ms']:>9.1f}{ratio:>8}"
         )
     lines.append(f"same transcript both ways: {doc['agree']} of {doc['turns']}")
-    return "\n".join(lines)
+    return "\n".join([*lines, *_llm_lines(llm)])
+
+
+def _llm_lines(llm: dict[str, Any]) -> list[str]:
+    if "error" in llm:
+        return [f"language model hop: not measured: {llm['error']}"]
+    valid, pieces = llm["valid_intents"], llm["pieces_median"]
+    return [
+        f"language model: {llm['model']}, {llm['questions']} questions, the server's intent "
+        f"pass under its {llm['constraint']}; pieces per answer (median) local "
+        f"{pieces['local']:g}, remote {pieces['remote']:g}; intent replies valid: local "
+        f"{valid['local']}, remote {valid['remote']} of {llm['questions']}"
+    ]

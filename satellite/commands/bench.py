@@ -2,7 +2,7 @@
 
 satellite bench [--profile lite|full] [--synthetic] [--llm MODEL] [--turns N]
                 [--json out.json] [--plot out.png] [--compare] [--idle-seconds S]
-satellite bench --remote [--turns N] [--json out.json]
+satellite bench --remote [--synthetic] [--llm MODEL] [--turns N] [--json out.json]
 """
 
 from __future__ import annotations
@@ -63,8 +63,10 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--remote",
         action="store_true",
-        help="only the hop to a Wyoming server: this box's recogniser and voice called "
-        "directly and through `satellite serve` on loopback, turn by turn (docs/REMOTE.md)",
+        help="only the hops to servers: this box's recogniser and voice called directly and "
+        "through `satellite serve` on loopback, and its language model (llm.model, --llm, or "
+        "with --synthetic LFM2's shape) directly and through llama-cpp-python's server, turn "
+        "by turn (docs/REMOTE.md)",
     )
     p.add_argument(
         "--llm",
@@ -116,7 +118,11 @@ def _remote(args: argparse.Namespace, config: Config) -> int:
 
     if args.turns < 1:
         raise SatelliteError(f"bench: turns: expected at least 1, got {args.turns}")
-    doc, text = run_remote_bench(config, args.turns)
+    if args.llm:
+        from satellite.bench.fullsetup import with_llm
+
+        config = with_llm(config, args.llm)
+    doc, text = run_remote_bench(config, args.turns, args.synthetic)
     print(text)
     if args.json is not None:
         _write(args.json, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
