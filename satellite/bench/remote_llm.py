@@ -154,6 +154,7 @@ def measure_llm(
     for side in sides:  # warm both: the saved prompt states, the server's first request
         _ask(side[1], "hello", schema, choices, {s: [] for s in LLM_STAGES}, [])
     for n, question in enumerate(questions):
+        log.info("question %d of %d: %r", n + 1, len(questions), question)
         for name, model, record in sides if n % 2 == 0 else reversed(sides):
             valid = _ask(model, question, schema, choices, record, timings.pieces[name])
             timings.valid[name] += valid
