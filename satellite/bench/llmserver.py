@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Final
 
+from satellite.bench.broker import end_process, free_port
 from satellite.errors import SatelliteError
 from satellite.llm.prompt import LlmError
 from satellite.llm.sse import Api
@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 
 START_WAIT: Final = 300.0
 """Seconds for the server to load the model and answer `GET /v1/models`."""
-STOP_WAIT: Final = 10.0
 SERVER_MODULES: Final = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context")
 INSTALL: Final = "pip install 'llama-cpp-python[server]' (the dev extra has it)"
 
@@ -34,13 +33,6 @@ def server_missing() -> str:
     """Why the server cannot run here (a module of it is not installed); empty if it can."""
     absent = [name for name in SERVER_MODULES if importlib.util.find_spec(name) is None]
     return f"no {', '.join(absent)}: {INSTALL}" if absent else ""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class LlamaServer:
@@ -93,11 +85,5 @@ class LlamaServer:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=STOP_WAIT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=STOP_WAIT)
+        if proc is not None:
+            end_process(proc)
