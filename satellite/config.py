@@ -159,6 +159,13 @@ class VadConfig:
     """Shorter bursts of "speech" (clicks, noise) are ignored."""
     end_silence: float = 0.3
     """Seconds of silence that end an utterance."""
+    early_end_silence: float = 0.1
+    """With `stt.incremental`: seconds of silence that end an utterance whose partial transcript
+    is a complete command (at most `end_silence`)."""
+    unfinished_silence: float = 1.0
+    """With `stt.incremental`: seconds of silence that end an utterance whose partial transcript
+    is the beginning of a command, as a user who pauses mid-command goes on (at least
+    `end_silence`)."""
     no_speech_timeout: float = 4.0
     """Seconds after the wake word with no speech before the turn is given up."""
     max_utterance: float = 12.0
@@ -173,6 +180,8 @@ class VadConfig:
             "speech_start",
             "min_speech",
             "end_silence",
+            "early_end_silence",
+            "unfinished_silence",
             "no_speech_timeout",
             "max_utterance",
         ):

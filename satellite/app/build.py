@@ -21,10 +21,11 @@ from typing import Final
 
 from satellite.app.control import Announcer, Control
 from satellite.app.daemon import Tasks
+from satellite.app.hearing import Hearing, load_hearing, load_skills
 from satellite.app.loaders import load_language_model, load_listener, load_stt, open_tts
 from satellite.config import Config
 from satellite.mqtt import MqttPublisher
-from satellite.skills import ActionRunner, Services, SkillSet, TimerManager
+from satellite.skills import ActionRunner, Services, TimerManager
 from satellite.skills.timers import Timer
 from satellite.voice.assistant import Assistant
 from satellite.voice.pipeline import Bus, Pipeline
@@ -58,52 +59,82 @@ class Satellite:
 
 
 def load_assistant(
-    config: Config, runner: ActionRunner | None = None, speaker: Speaker | None = None
+    config: Config,
+    runner: ActionRunner | None = None,
+    speaker: Speaker | None = None,
+    hearing: Hearing | None = None,
 ) -> Assistant:
-    """The skills, speech-to-text and (`llm.enabled`) the language model, loaded once."""
-    skills = SkillSet(config.skills)
-    for problem in skills.problems:
-        log.warning("skill problem: %s", problem)
+    """The skills, speech-to-text (`hearing`'s when given) and (`llm.enabled`) the language
+    model, loaded once."""
+    if hearing is None:
+        skills = load_skills(config)
+        stt = load_stt(config, skills)
+    else:
+        skills, stt = hearing.skills, hearing.stt
     llm = None
     if config.llm.enabled:
         from satellite.llm.fallback import LlmFallback
 
         engine = load_language_model(config.llm, config.models.dir, config.models.manifest)
         llm = LlmFallback(engine, skills)
-    return Assistant(skills, load_stt(config, skills), runner, speaker, llm)
+    return Assistant(skills, stt, runner, speaker, llm)
 
 
 def build(
-    config: Config, *, live: bool, output: str | None = None, inline: bool = False
+    config: Config,
+    *,
+    live: bool,
+    output: str | None = None,
+    inline: bool = False,
+    realtime: bool | None = None,
 ) -> Satellite:
     """`live`: act on intents, speak, publish on MQTT, run timers; else only report.
     `inline`: a live satellite whose turns run on the caller's thread, to their end (the
-    bench); else they run on a worker thread within the state timeouts (`run`)."""
+    bench); else they run on a worker thread within the state timeouts (`run`).
+    `realtime`: the audio comes at the pace of speech, so partial decodes (`stt.incremental`)
+    run on a worker thread beside it; else inline, on the feeding thread (default: a live
+    satellite whose turns are not inline)."""
+    worker = live and not inline if realtime is None else realtime
     if live:
-        return _live(config, output, inline)
-    bus, resources = Bus(), ExitStack()
-    assistant = load_assistant(config)
+        return _live(config, output, inline, worker)
+    bus = Bus()
+    hearing = load_hearing(config, worker)
+    assistant = load_assistant(config, hearing=hearing)
+    listener = load_listener(config, hearing.early)
+    resources = _closing(hearing)
     resources.callback(_logged(lambda: close_engines(assistant)))
-    pipeline = Pipeline(load_listener(config), StateMachine(config.timeouts), bus, assistant)
+    pipeline = Pipeline(listener, StateMachine(config.timeouts), bus, assistant)
     return Satellite(config, bus, pipeline, assistant, Tasks(), resources=resources)
 
 
-def _live(config: Config, output: str | None, inline: bool) -> Satellite:
+def _closing(hearing: Hearing, resources: ExitStack | None = None) -> ExitStack:
+    resources = resources or ExitStack()
+    if hearing.partials is not None:
+        resources.callback(_logged(hearing.partials.close))
+    return resources
+
+
+def _live(config: Config, output: str | None, inline: bool, worker: bool) -> Satellite:
     resources = ExitStack()
     try:
-        return _wire(config, output, resources, inline)
+        return _wire(config, output, resources, (inline, worker))
     except BaseException:
         resources.close()  # stop what was started before the failure
         raise
 
 
-def _wire(config: Config, output: str | None, resources: ExitStack, inline: bool) -> Satellite:
+def _wire(
+    config: Config, output: str | None, resources: ExitStack, how: tuple[bool, bool]
+) -> Satellite:
     from satellite.app.integrity import verify_models
     from satellite.audio.sinks import open_sink
 
+    inline, worker = how
     verify_models(config)  # a model damaged at its size is caught here, not mid-turn
     bus, tasks = Bus(), Tasks()
-    listener = load_listener(config)
+    hearing = load_hearing(config, worker)
+    _closing(hearing, resources)
+    listener = load_listener(config, hearing.early)
     sink = open_sink(output if output is not None else config.audio.output)
     tts = open_tts(config.tts, config.models.dir, config.models.manifest)
     resources.callback(_logged(lambda: _close(tts)))  # after the speaker's thread has ended
@@ -122,7 +153,7 @@ def _wire(config: Config, output: str | None, resources: ExitStack, inline: bool
         set_volume=sink.set_volume,
         site_id=config.site_id,
     )
-    assistant = load_assistant(config, ActionRunner(services), speaker)
+    assistant = load_assistant(config, ActionRunner(services), speaker, hearing)
     resources.callback(_logged(lambda: close_engines(assistant)))
     pipeline = Pipeline(
         listener,

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from satellite.tts.piper import PiperTts
     from satellite.tts.piper_config import PiperConfig
     from satellite.voice.assistant import Recognizer
+    from satellite.voice.endpoint import EarlyEnd
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,9 @@ def model_path(config: Config, name: str) -> Path:
     return open_store(config.models.dir, config.models.manifest).path(name)
 
 
-def load_listener(config: Config) -> Listener:
-    return Listener(load_wake(config), Segmenter(config.vad))
+def load_listener(config: Config, early: EarlyEnd | None = None) -> Listener:
+    """The wake word and the segmenter (`early`: the fast turn's early end of speech)."""
+    return Listener(load_wake(config), Segmenter(config.vad, early))
 
 
 # -- where the full profile's files are -------------------------------------------------------

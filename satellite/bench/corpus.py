@@ -102,7 +102,11 @@ def pick(index: int, questions: bool) -> tuple[str, str]:
 def make_turn(voice: Voice, index: int, questions: bool = False) -> Turn:
     """Turn `index`: the request, voice, speed and pause all rotate with it (each round of the
     commands shifts the voices, so every command meets every voice)."""
-    command, intent = pick(index, questions)
+    return spoken_turn(voice, index, *pick(index, questions))
+
+
+def spoken_turn(voice: Voice, index: int, command: str, intent: str) -> Turn:
+    """`command` as turn `index` would say it (its voice, speed and pause)."""
     name = VOICES[(index + index // len(COMMANDS)) % len(VOICES)]
     speed = SPEEDS[(index // len(VOICES)) % len(SPEEDS)]
     wake = voice.say(WAKE_PHRASE, name, speed)

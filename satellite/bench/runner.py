@@ -2,7 +2,10 @@
 
 Only the audio source and the output differ from `satellite run`: the audio comes from the
 corpus as fast as the CPU allows, and replies go to a null output (synthesis is timed, playback
-is not). MQTT goes to a private broker; timers live in a temporary folder.
+is not). MQTT goes to a private broker; timers live in a temporary folder. With the fast turn
+(`stt.incremental`) the audio of a turn is fed at the pace of speech from the wake word to the
+end of the utterance, as a microphone gives it: the partial decodes run on their worker
+thread meanwhile, and what they have done by the end of speech is what a live satellite has.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ def run_pipeline(config: Config, turns: list[Turn], idle: np.ndarray) -> RunResu
         state_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="satellite-bench-"))
         began = time.perf_counter()
         config = bench_config(config, port, state_dir)
-        satellite = build(config, live=True, output="null", inline=True)  # turns timed whole
+        satellite = build_paced(config)
         result.build_ms = round((time.perf_counter() - began) * 1000, 1)
         stack.callback(satellite.close)
         probe = _probe(stack, satellite, port, result)
@@ -75,6 +78,16 @@ def run_pipeline(config: Config, turns: list[Turn], idle: np.ndarray) -> RunResu
             delivery.check(_turn(satellite, recorder, turn, result))
         result.peak_rss_mb = peak_rss_mb()
     return result
+
+
+def build_paced(config: Config) -> Satellite:
+    """The live satellite, its turns inline (timed whole), partial decodes on their worker."""
+    return build(config, live=True, output="null", inline=True, realtime=config.stt.incremental)
+
+
+def paced(satellite: Satellite) -> bool:
+    """The fast turn is on: listening is fed at the pace of speech."""
+    return satellite.pipeline.listener.segmenter.early is not None
 
 
 def _start_broker(stack: ExitStack, result: RunResult) -> int | None:
@@ -126,15 +139,39 @@ class Delivery:
             self.result.mqtt_ms.append(round((arrived - record.intent_at) * 1000, 3))
 
 
-def _feed(satellite: Satellite, audio: np.ndarray, result: RunResult) -> None:
-    """Feed 80 ms frames; a frame fed while idle times the wake stage."""
+def feed(satellite: Satellite, audio: np.ndarray, wake_ms: list[float] | None = None) -> None:
+    """Feed 80 ms frames, those while listening at the pace of speech when `paced`; a frame
+    fed while idle times the wake stage (into `wake_ms`)."""
     pipeline = satellite.pipeline
+    pace = Pace(paced(satellite))
     for frame in frames(audio):
         idle = pipeline.state is State.IDLE
+        pace.wait(pipeline.state is State.LISTENING, len(frame))
         began = time.perf_counter()
         pipeline.feed(frame)
-        if idle and pipeline.state is State.IDLE and len(frame) == 1280:
-            result.wake_frame_ms.append((time.perf_counter() - began) * 1000)
+        if wake_ms is not None and idle and pipeline.state is State.IDLE and len(frame) == 1280:
+            wake_ms.append((time.perf_counter() - began) * 1000)
+
+
+class Pace:
+    """Holds frames back to the pace of speech while listening (when `on`)."""
+
+    def __init__(self, on: bool) -> None:
+        self.on = on
+        self._zero: float | None = None
+        """When the audio fed since listening began would have started (perf_counter)."""
+        self._fed = 0
+
+    def wait(self, listening: bool, samples: int) -> None:
+        if not (self.on and listening):
+            self._zero, self._fed = None, 0
+            return
+        if self._zero is None:
+            self._zero = time.perf_counter()
+        self._fed += samples
+        delay = self._zero + self._fed / RATE - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
 
 
 def _idle(
@@ -144,7 +181,7 @@ def _idle(
     record = recorder.start()
     satellite.pipeline.reset()
     began = time.process_time()
-    _feed(satellite, audio, result)
+    feed(satellite, audio, result.wake_frame_ms)
     satellite.pipeline.finish()
     result.idle_cpu_seconds = time.process_time() - began
     result.idle_seconds = len(audio) / RATE
@@ -155,7 +192,7 @@ def _idle(
 def _turn(satellite: Satellite, recorder: Recorder, turn: Turn, result: RunResult) -> TurnRecord:
     record = recorder.start()
     satellite.pipeline.reset()
-    _feed(satellite, turn.audio, result)
+    feed(satellite, turn.audio, result.wake_frame_ms)
     satellite.pipeline.finish()
     result.records.append(record)
     log.info(

@@ -58,6 +58,10 @@ class SttConfig:
     sentences (lite); `moonshine` is open-vocabulary Moonshine on onnxruntime (full);
     `wyoming` is a Wyoming server on another box (docs/REMOTE.md); `auto` is the one of
     `models.profile`."""
+    incremental: bool = True
+    """Decode the utterance while the user speaks (at each pause, on a worker thread) and end
+    it sooner when that is a complete command (`vad.early_end_silence`); only a recogniser held
+    to the skills' sentences (Moonshine) does. Off: the whole utterance once it has ended."""
     moonshine: MoonshineConfig = field(default_factory=MoonshineConfig)
     """Settings of the `moonshine` engine."""
     wyoming: WyomingSttConfig = field(default_factory=WyomingSttConfig)

@@ -10,16 +10,24 @@ can beat it and the search stops.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 import numpy as np
 
 from satellite.stt.moonshine import END_TOKEN
 from satellite.stt.moonshine_steps import Scored, Steps, take_rows
-from satellite.stt.tokens import TokenGrammar
+from satellite.stt.tokens import Allowed
 
 PRUNE: Final = 8.0
 """Hypotheses this much (log-probability) behind the best one are dropped."""
+
+
+class TokenGrammar(Protocol):
+    """What the search needs of a grammar (`satellite.stt.tokens`, `satellite.stt.prefixes`)."""
+
+    def start(self) -> int: ...
+
+    def allowed(self, state: int) -> Allowed: ...
 
 
 @dataclass(frozen=True)

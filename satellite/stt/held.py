@@ -34,6 +34,8 @@ from satellite.stt.coverage import Word, coverage, free_words
 from satellite.stt.margins import contests
 from satellite.stt.moonshine import RATE, MoonshineRecognizer, as_float, normalize
 from satellite.stt.moonshine_steps import Scored, Steps
+from satellite.stt.prefixes import PrefixGrammar, beginning_fits
+from satellite.stt.progress import Progress, progress
 from satellite.stt.rejection import Evidence, HoldConfig, SlotMargin, verdict
 from satellite.stt.slot_rivals import Rivals
 from satellite.stt.tokens import TokenGrammar, piece_texts
@@ -94,6 +96,7 @@ class HeldMoonshine:
         with self.recognizer.lock:
             self.intents, self.automaton, self.grammar = intents, automaton, grammar
             self.rivals = Rivals(intents, automaton)
+            self.beginnings = PrefixGrammar(grammar)
         log.info(
             "skills' sentences compiled for Moonshine: %d states, %d templates left out, %.2f s",
             automaton.size,
@@ -102,7 +105,9 @@ class HeldMoonshine:
         )
 
     def transcribe(self, audio: np.ndarray) -> Transcript:
-        heard = self.hear(audio)
+        return self._transcript(self.hear(audio))
+
+    def _transcript(self, heard: Heard) -> Transcript:
         free = normalize(heard.free)
         if heard.nothing:
             return Transcript("", 0.0, True, heard.nothing, free)
@@ -124,8 +129,34 @@ class HeldMoonshine:
         with self.recognizer.lock:
             return self._hear(samples)
 
+    def partial(self, audio: np.ndarray) -> tuple[Transcript, Progress]:
+        """A partial utterance's transcript, and how far it has come (`satellite.stt.progress`;
+        unless it is a complete command, whether the beginning of one fits it better)."""
+        samples = as_float(audio)
+        if len(samples) == 0 or len(samples) / RATE < self.recognizer.config.min_audio:
+            return self.transcribe(audio), "other"
+        with self.recognizer.lock:
+            ms: dict[str, float] = {}
+            hidden, free, limit = self._free(samples, ms)
+            heard = self._held(hidden, free, limit, ms)
+            transcript = self._transcript(heard)
+            verdict = progress(self.automaton, transcript)
+            if verdict == "complete":
+                return transcript, verdict
+            sentence = heard.evidence.total if heard.accepted and heard.evidence else None
+            longest = min(limit, 2 * len(free.tokens) + 4)
+            beginning = beginning_fits(
+                self.steps, hidden, self.beginnings, free, self.config, longest, sentence
+            )
+            return transcript, progress(self.automaton, transcript, beginning)
+
     def _hear(self, samples: np.ndarray) -> Heard:
         ms: dict[str, float] = {}
+        hidden, free, limit = self._free(samples, ms)
+        return self._held(hidden, free, limit, ms)
+
+    def _free(self, samples: np.ndarray, ms: dict[str, float]) -> tuple[np.ndarray, Scored, int]:
+        """The encoder's output, the free decode and the length cap."""
         clock = time.perf_counter()
         hidden = self.steps.encode(samples)
         limit = self.recognizer.max_tokens(len(samples))
@@ -134,6 +165,11 @@ class HeldMoonshine:
         if not free.tokens and free.logprobs[0] < SURE_EMPTY:
             # Moonshine often ends at once on speech cut close: what would it say if it must?
             free = self.steps.greedy(hidden, limit, say=True)
+        return hidden, free, limit
+
+    def _held(self, hidden: np.ndarray, free: Scored, limit: int, ms: dict[str, float]) -> Heard:
+        """The best sentence of the skills for the free decode, judged."""
+        clock = time.perf_counter() - ms["free"] / 1000
         written = self.steps.decode(free.tokens).strip()
         if not free.ended:
             return Heard(written, nothing=f"no end of sentence within {limit} tokens", ms=ms)

@@ -58,6 +58,8 @@ class TokenGrammar:
         for token, text in pieces.items():
             self._add(token, text)
         self._cache: dict[int, Allowed] = {}
+        self.trims = 0
+        """Times the walked states were forgotten (their numbers change)."""
 
     def _add(self, token: int, text: str) -> None:
         node = self._root
@@ -72,6 +74,7 @@ class TokenGrammar:
         """The state before the first piece (walked states forgotten if there are too many)."""
         if self.automaton.trim():
             self._cache.clear()
+            self.trims += 1
         return self.automaton.start
 
     def allowed(self, state: int) -> Allowed:

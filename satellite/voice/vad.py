@@ -3,18 +3,23 @@
 The segmenter is fed 16 kHz int16 audio in any chunk size. It classifies 20 ms frames, opens the
 utterance at the first run of `speech_start` seconds of speech, and closes it after `end_silence`
 seconds without speech, at `max_utterance`, or at the end of the input. It gives up with
-"no speech" when nothing starts within `no_speech_timeout`.
+"no speech" when nothing starts within `no_speech_timeout`. With an `EarlyEnd` (the fast turn)
+it asks for a partial transcript at each pause and the silence that ends the utterance depends
+on it (`satellite.voice.endpoint`): a complete command ends sooner, an unfinished one later.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import webrtcvad
 
 from satellite.config import VadConfig
+
+if TYPE_CHECKING:
+    from satellite.voice.endpoint import EarlyEnd
 
 RATE: Final = 16000
 VAD_FRAME: Final = 320
@@ -32,15 +37,17 @@ class Segment:
     start: int | None
     end: int
     reason: str
-    """`silence`, `max_length`, `end_of_input` or `no_speech`."""
+    """`silence`, `complete` (the early end of a complete command), `max_length`,
+    `end_of_input` or `no_speech`."""
     audio: np.ndarray
 
 
 class Segmenter:
     """One utterance at a time: `begin()`, then `feed()` until it returns a `Segment`."""
 
-    def __init__(self, config: VadConfig) -> None:
+    def __init__(self, config: VadConfig, early: EarlyEnd | None = None) -> None:
         self.config = config
+        self.early = early
         self._start_frames = max(1, round(config.speech_start * RATE / VAD_FRAME))
         self._end_frames = max(1, round(config.end_silence * RATE / VAD_FRAME))
         self._timeout = round(config.no_speech_timeout * RATE)
@@ -70,6 +77,8 @@ class Segmenter:
         self._silence = 0
         self._onset: int | None = None
         self._last_speech = origin
+        if self.early is not None:
+            self.early.begin()
 
     def cancel(self) -> None:
         self.active = False
@@ -114,21 +123,36 @@ class Segmenter:
             self._last_speech = self._position
         else:
             self._silence += 1
+            if self.early is not None and self._silence == self.early.partials.lead:
+                self.early.ask(self._onset, self._position, self._so_far())
         if self._tail_possible and self._silence >= PAUSE_FRAMES:
             self._tail_possible = False
             if self._onset == self._origin and self._last_speech - self._origin <= WAKE_TAIL:
                 self._onset = None
                 self._run = 0
                 return None
-        if self._silence >= self._end_frames:
+        if self._silence >= self._needed():
             if self._last_speech - self._onset < self._min:
                 self._onset = None  # a click or a burst of noise: keep waiting for speech
                 self._run = 0
                 return None
-            return self._close(self._onset, self._last_speech, "silence")
+            early = self._silence < self._end_frames
+            return self._close(self._onset, self._last_speech, "complete" if early else "silence")
         if self._position - self._onset >= self._max:
             return self._close(self._onset, self._position, "max_length")
         return None
+
+    def _needed(self) -> int:
+        """Silent frames that end the utterance now."""
+        if self.early is None or self._onset is None:
+            return self._end_frames
+        return self.early.needed(self._onset, self._last_speech)
+
+    def _so_far(self) -> np.ndarray:
+        """The utterance's audio from its onset to the last frame decided."""
+        assert self._onset is not None
+        audio = np.concatenate(self._chunks)
+        return audio[self._onset - self._origin : self._position - self._origin]
 
     def _close(self, start: int | None, end: int, reason: str) -> Segment:
         self.active = False
