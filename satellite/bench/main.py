@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from satellite.bench import compare, report
+from satellite.bench import compare, report, sequential
 from satellite.bench.corpus import Turn, idle_audio, make_turns
 from satellite.bench.engines import compare_engines
 from satellite.bench.engines import table as engines_table
@@ -80,7 +80,9 @@ def run_bench(config: Config, options: BenchOptions) -> tuple[dict[str, Any], st
         if options.compare:
             doc["compare"] = compare.compare(profile, turns, result, data, config_path, llm)
             doc["compare"]["engines"] = compare_engines(config, Path(folder), data, write_config)
+            doc["compare"]["sequential"] = sequential.compare_sequential(config, turns)
             text += "\n" + compare.table(doc["compare"])
+            text += "\n" + "\n".join(sequential.table(doc["compare"]["sequential"]))
             text += "\n" + engines_table(doc["compare"]["engines"])
     return doc, text
 

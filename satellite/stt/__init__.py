@@ -22,6 +22,7 @@ from satellite.stt.wyoming_config import WyomingSttConfig
 __all__ = [
     "Grammar",
     "GrammarError",
+    "Interrupted",
     "MissingWord",
     "MoonshineConfig",
     "SttConfig",
@@ -29,6 +30,11 @@ __all__ = [
     "WyomingSttConfig",
     "compile_grammar",
 ]
+
+
+class Interrupted(Exception):
+    """A partial decode given up at its next model call: the recogniser is needed for a whole
+    utterance (`satellite.voice.partials`)."""
 
 
 @dataclass(frozen=True)

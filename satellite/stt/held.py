@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -127,23 +128,34 @@ class HeldMoonshine:
         if seconds < self.recognizer.config.min_audio:
             return Heard("", nothing=f"too short ({seconds:.2f} s)")
         with self.recognizer.lock:
+            self.steps.interrupt.clear()  # a partial decode interrupted for this one
             return self._hear(samples)
 
-    def partial(self, audio: np.ndarray) -> tuple[Transcript, Progress]:
+    def interrupt(self) -> None:
+        """Stop a partial decode under way (`Interrupted`), for a whole utterance's."""
+        self.steps.interrupt.set()
+
+    def partial(
+        self, audio: np.ndarray, heard: Callable[[Transcript], None] | None = None
+    ) -> tuple[Transcript, Progress]:
         """A partial utterance's transcript, and how far it has come (`satellite.stt.progress`;
-        unless it is a complete command, whether the beginning of one fits it better)."""
+        unless it is a complete command, whether the beginning of one fits it better).
+        `heard` is told the transcript as soon as it is known (before the beginnings are
+        searched). `Interrupted` when `interrupt` was called meanwhile."""
         samples = as_float(audio)
         if len(samples) == 0 or len(samples) / RATE < self.recognizer.config.min_audio:
             return self.transcribe(audio), "other"
         with self.recognizer.lock:
             ms: dict[str, float] = {}
             hidden, free, limit = self._free(samples, ms)
-            heard = self._held(hidden, free, limit, ms)
-            transcript = self._transcript(heard)
+            held = self._held(hidden, free, limit, ms)
+            transcript = self._transcript(held)
+            if heard is not None:
+                heard(transcript)
             verdict = progress(self.automaton, transcript)
             if verdict == "complete":
                 return transcript, verdict
-            sentence = heard.evidence.total if heard.accepted and heard.evidence else None
+            sentence = held.evidence.total if held.accepted and held.evidence else None
             longest = min(limit, 2 * len(free.tokens) + 4)
             beginning = beginning_fits(
                 self.steps, hidden, self.beginnings, free, self.config, longest, sentence

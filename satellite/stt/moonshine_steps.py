@@ -13,6 +13,7 @@ sentence of the grammar and the free decode are scored alike.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from satellite.errors import ModelError
+from satellite.stt import Interrupted
 from satellite.stt.moonshine import END_TOKEN, RATE, START_TOKEN, MoonshineRecognizer
 
 
@@ -60,13 +62,33 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 Cache = dict[str, np.ndarray]
 
 
+class _Interruptible:
+    """An onnxruntime session whose `run` refuses once `flag` is set."""
+
+    def __init__(self, session: Any, flag: threading.Event) -> None:
+        self.session = session
+        self.flag = flag
+
+    def run(self, names: Any, feeds: dict[str, Any]) -> Any:
+        if self.flag.is_set():
+            raise Interrupted("decode interrupted")
+        return self.session.run(names, feeds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.session, name)
+
+
 class Steps:
     """The loaded recogniser's sessions, driven step by step. Not thread-safe: the caller
-    holds the recogniser's lock."""
+    holds the recogniser's lock. Setting `interrupt` (from any thread) stops a decode under way
+    at its next model call (`Interrupted`); whoever decodes next clears it."""
 
     def __init__(self, recognizer: MoonshineRecognizer) -> None:
         self.recognizer = recognizer
-        self._encoder, self._decoder, self.tokenizer = recognizer.sessions()
+        self.interrupt = threading.Event()
+        encoder, decoder, self.tokenizer = recognizer.sessions()
+        self._encoder = _Interruptible(encoder, self.interrupt)
+        self._decoder = _Interruptible(decoder, self.interrupt)
         self._names = [
             f"past_key_values.{i}.{a}.{b}"
             for i in range(recognizer.layers)

@@ -8,7 +8,11 @@ speech pauses. Once that partial covers all the speech heard (nothing was said a
 - an `unfinished` one ("turn on the …", "set a timer for …") waits `vad.unfinished_silence`
   (the user pauses mid-command and goes on);
 - anything else (`open`, `other`: a question, a sentence a longer one begins with) keeps the
-  normal `vad.end_silence`, as does an utterance whose partial is not ready yet.
+  normal `vad.end_silence`, as does an utterance with no partial of all its speech.
+
+A partial of all the speech still being decoded (a slow machine) holds the end back, up to
+`vad.unfinished_silence`: ending sooner would only wait for the same decode to transcribe the
+utterance, and it may yet say the user is not done.
 """
 
 from __future__ import annotations
@@ -42,13 +46,16 @@ class EarlyEnd:
 
     def ask(self, onset: int, upto: int, audio: np.ndarray) -> None:
         """The speech paused (`partials.lead` silent frames): a partial of `audio`, the
-        utterance from `onset` to `upto` (absolute samples)."""
+        utterance from `onset` to its last speech `upto` (absolute samples), as it would be
+        if it ended now."""
         self.partials.request(Request(onset, upto, audio))
 
     def needed(self, onset: int, last_speech: int) -> int:
         """Silent frames that end the utterance now."""
         partial = self.current(onset, last_speech)
         if partial is None:
+            if self.partials.under_way(onset, last_speech):
+                return self.unfinished  # the end would only wait for it: it may say more
             return self.normal
         if partial.progress == "complete":
             return self.early
@@ -59,6 +66,6 @@ class EarlyEnd:
     def current(self, onset: int, last_speech: int) -> Partial | None:
         """The latest partial when it covers all the speech of this utterance."""
         partial = self.partials.latest()
-        if partial is None or partial.onset != onset or partial.upto < last_speech:
+        if partial is None or partial.onset != onset or partial.upto != last_speech:
             return None
         return partial

@@ -20,19 +20,18 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Protocol, runtime_checkable
 
 import numpy as np
 
-from satellite.stt import Transcript
+from satellite.stt import Interrupted, Transcript
 from satellite.stt.progress import Progress
 
 log = logging.getLogger(__name__)
 
 RATE: Final = 16000
-MAX_EXTRA: Final = round(0.5 * RATE)
-"""Most trailing silence a reused partial may have had beyond the utterance's end."""
 SETTLE_SECONDS: Final = 10.0
 """Longest the end of an utterance waits for a partial decode under way (then it decodes)."""
 
@@ -43,8 +42,15 @@ class IncrementalRecognizer(Protocol):
 
     def transcribe(self, audio: np.ndarray) -> Transcript: ...
 
-    def partial(self, audio: np.ndarray) -> tuple[Transcript, Progress]:
-        """The transcript of a partial utterance and how far it has come."""
+    def partial(
+        self, audio: np.ndarray, heard: Callable[[Transcript], None] | None = None
+    ) -> tuple[Transcript, Progress]:
+        """The transcript of a partial utterance and how far it has come; `heard` is told the
+        transcript as soon as it is known."""
+        ...
+
+    def interrupt(self) -> None:
+        """Give up the partial decode under way (the next `transcribe` clears this)."""
         ...
 
 
@@ -53,7 +59,7 @@ class Request:
     onset: int
     """Absolute sample where the utterance's audio begins."""
     upto: int
-    """Absolute sample where the audio given ends."""
+    """Absolute sample where the audio given ends (the utterance's last speech so far)."""
     audio: np.ndarray = field(repr=False)
 
 
@@ -68,15 +74,21 @@ class Partial:
     audio: np.ndarray = field(repr=False)
 
     def covers(self, audio: np.ndarray) -> bool:
-        """`audio` is this partial's audio, less at most `MAX_EXTRA` of its end (silence)."""
-        n = len(audio)
-        if n == 0 or n > len(self.audio) or len(self.audio) - n > MAX_EXTRA:
-            return False
-        return bool(np.array_equal(self.audio[:n], audio))
+        """`audio` is this partial's audio: the utterance ended where the partial did (the
+        transcript is the one a decode of the whole would give)."""
+        return len(audio) > 0 and _same(self.audio, audio)
 
 
-def decode(recognizer: IncrementalRecognizer, request: Request) -> Partial:
-    transcript, verdict = recognizer.partial(request.audio)
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return len(a) == len(b) and bool(np.array_equal(a, b))
+
+
+def decode(
+    recognizer: IncrementalRecognizer,
+    request: Request,
+    heard: Callable[[Transcript], None] | None = None,
+) -> Partial:
+    transcript, verdict = recognizer.partial(request.audio, heard)
     return Partial(request.onset, request.upto, transcript, verdict, request.audio)
 
 
@@ -96,8 +108,13 @@ class Partials(Protocol):
         """The newest finished partial of this utterance (None: none yet)."""
         ...
 
-    def settled(self) -> Partial | None:
-        """The newest partial once no decode is under way (the utterance has ended)."""
+    def under_way(self, onset: int, upto: int) -> bool:
+        """A partial of the utterance from `onset` to `upto` is waiting or being decoded."""
+        ...
+
+    def settled(self, audio: np.ndarray) -> Partial | None:
+        """The newest partial once no decode is under way (the utterance `audio` has ended);
+        one under way or waiting that is not of `audio` is given up."""
         ...
 
     def close(self) -> None: ...
@@ -123,23 +140,35 @@ class InlinePartials:
     def latest(self) -> Partial | None:
         return self._latest
 
-    def settled(self) -> Partial | None:
+    def under_way(self, onset: int, upto: int) -> bool:
+        return False
+
+    def settled(self, audio: np.ndarray) -> Partial | None:
         return self._latest
 
     def close(self) -> None:
         pass
 
 
+WORKER_LEAD: Final = 2
+"""Silent VAD frames (40 ms) before a worker is asked: fewer of the short gaps inside words."""
+
+
 class WorkerPartials:
     """Requests decoded on a worker thread; the newest request wins."""
 
-    def __init__(self, recognizer: IncrementalRecognizer, lead: int = 1) -> None:
+    def __init__(self, recognizer: IncrementalRecognizer, lead: int = WORKER_LEAD) -> None:
         self.recognizer = recognizer
         self.lead = lead
         self.decoded = 0
+        self.interrupted = 0
+        """Partial decodes given up for the utterance's whole (for tests and the bench)."""
         self._cond = threading.Condition()
         self._pending: Request | None = None
         self._busy = False
+        self._running: Request | None = None
+        self._heard: Partial | None = None
+        """The transcript of the request under way, known before its progress is."""
         self._latest: Partial | None = None
         self._generation = 0
         self._closed = False
@@ -160,16 +189,32 @@ class WorkerPartials:
         with self._cond:
             return self._latest
 
-    def settled(self) -> Partial | None:
-        """Waits for the requests made (the newest of them is the one likeliest to cover the
-        whole utterance)."""
+    def under_way(self, onset: int, upto: int) -> bool:
         with self._cond:
-            idle = self._cond.wait_for(
-                lambda: not self._busy and self._pending is None, SETTLE_SECONDS
+            return any(
+                r is not None and r.onset == onset and r.upto == upto
+                for r in (self._pending, self._running)
             )
-            if not idle:
+
+    def settled(self, audio: np.ndarray) -> Partial | None:
+        """Gives up what is not of `audio` (a pause mid-utterance), waits for what is: only
+        for its transcript, then the rest of it is given up too."""
+        with self._cond:
+            if self._pending is not None and not _same(self._pending.audio, audio):
+                self._pending = None
+            if self._busy and (self._running is None or not _same(self._running.audio, audio)):
+                self.recognizer.interrupt()
+
+            def ready() -> bool:
+                heard = self._heard is not None and _same(self._heard.audio, audio)
+                return heard or (not self._busy and self._pending is None)
+
+            if not self._cond.wait_for(ready, SETTLE_SECONDS):
                 log.warning("a partial decode took over %.0f s: decoding afresh", SETTLE_SECONDS)
                 return None
+            if self._busy:
+                self.recognizer.interrupt()  # its transcript is all the utterance needs
+                return self._heard
             return self._latest
 
     def close(self) -> None:
@@ -186,19 +231,31 @@ class WorkerPartials:
                 if self._closed:
                     return
                 request, self._pending = self._pending, None
-                generation, self._busy = self._generation, True
+                generation, self._busy, self._running = self._generation, True, request
             assert request is not None
-            partial: Partial | None = None
-            try:
-                partial = decode(self.recognizer, request)
-            except Exception:
-                log.exception("partial decode failed")
+            partial = self._decode(request)
             with self._cond:
                 if partial is not None and generation == self._generation:
                     self._latest = partial
                     self.decoded += 1
-                self._busy = False
+                self._busy, self._running, self._heard = False, None, None
                 self._cond.notify_all()
+
+    def _decode(self, request: Request) -> Partial | None:
+        def heard(transcript: Transcript) -> None:
+            with self._cond:
+                self._heard = Partial(
+                    request.onset, request.upto, transcript, "other", request.audio
+                )
+                self._cond.notify_all()
+
+        try:
+            return decode(self.recognizer, request, heard)
+        except Interrupted:
+            self.interrupted += 1
+        except Exception:
+            log.exception("partial decode failed")
+        return None
 
 
 class IncrementalStt:
@@ -212,8 +269,9 @@ class IncrementalStt:
         """Utterances whose partial was reused (for tests and the bench)."""
 
     def transcribe(self, audio: np.ndarray) -> Transcript:
-        partial = self.partials.settled()
-        if partial is not None and partial.covers(np.asarray(audio)):
+        samples = np.asarray(audio)
+        partial = self.partials.settled(samples)
+        if partial is not None and partial.covers(samples):
             self.reused += 1
             return partial.transcript
         return self.recognizer.transcribe(audio)

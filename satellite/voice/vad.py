@@ -124,7 +124,7 @@ class Segmenter:
         else:
             self._silence += 1
             if self.early is not None and self._silence == self.early.partials.lead:
-                self.early.ask(self._onset, self._position, self._so_far())
+                self.early.ask(self._onset, self._last_speech, self._so_far())
         if self._tail_possible and self._silence >= PAUSE_FRAMES:
             self._tail_possible = False
             if self._onset == self._origin and self._last_speech - self._origin <= WAKE_TAIL:
@@ -149,10 +149,10 @@ class Segmenter:
         return self.early.needed(self._onset, self._last_speech)
 
     def _so_far(self) -> np.ndarray:
-        """The utterance's audio from its onset to the last frame decided."""
+        """The utterance as it would be if it ended now: from its onset to its last speech."""
         assert self._onset is not None
         audio = np.concatenate(self._chunks)
-        return audio[self._onset - self._origin : self._position - self._origin]
+        return audio[self._onset - self._origin : self._last_speech - self._origin]
 
     def _close(self, start: int | None, end: int, reason: str) -> Segment:
         self.active = False
