@@ -210,3 +210,17 @@ def test_both_wake_engines_side_by_side(run: dict[str, Any]) -> None:
     assert comparison["engines"]["openwakeword"]["accuracy"]["espeak"]["right"] == TURNS
     assert comparison["engines"]["microwakeword"]["accuracy"]["piper"]["right"] == TURNS
     assert "wake engines side by side" in run["stdout"]
+
+
+def test_the_fast_turn_against_the_sequential_pipeline(run: dict[str, Any]) -> None:
+    """Both sides heard the same turns, and each kind of end of speech was measured."""
+    sequential = run["doc"]["compare"]["sequential"]
+    assert sequential["commands"] == TURNS
+    assert set(sequential["right"]) == {"ours", "sequential"}
+    for kind in ("command", "incomplete", "question"):
+        for side in ("ours", "sequential"):
+            decisions = sequential["samples"][side][kind]["decision"]
+            assert decisions and all(d > 0 for d in decisions), (kind, side)
+        item = sequential["p50_ms"][f"{kind}_decision"]
+        assert item["ratio"] is not None and item["ratio"] > 0
+    assert "the fast turn against the sequential pipeline" in run["stdout"]
