@@ -10,9 +10,10 @@ speech pauses. Once that partial covers all the speech heard (nothing was said a
 - anything else (`open`, `other`: a question, a sentence a longer one begins with) keeps the
   normal `vad.end_silence`, as does an utterance with no partial of all its speech.
 
-A partial of all the speech still being decoded (a slow machine) holds the end back, up to
-`vad.unfinished_silence`: ending sooner would only wait for the same decode to transcribe the
-utterance, and it may yet say the user is not done.
+On a machine where a partial takes longer than `vad.end_silence` to decode, the normal rule
+ends the turn first: the fast turn is then the sequential one, less the part of the decode
+done before the end (holding the end back for the partial was measured slower there: 1.3
+times the sequential pipeline end to end, docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -54,8 +55,6 @@ class EarlyEnd:
         """Silent frames that end the utterance now."""
         partial = self.current(onset, last_speech)
         if partial is None:
-            if self.partials.under_way(onset, last_speech):
-                return self.unfinished  # the end would only wait for it: it may say more
             return self.normal
         if partial.progress == "complete":
             return self.early

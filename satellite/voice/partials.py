@@ -108,10 +108,6 @@ class Partials(Protocol):
         """The newest finished partial of this utterance (None: none yet)."""
         ...
 
-    def under_way(self, onset: int, upto: int) -> bool:
-        """A partial of the utterance from `onset` to `upto` is waiting or being decoded."""
-        ...
-
     def settled(self, audio: np.ndarray) -> Partial | None:
         """The newest partial once no decode is under way (the utterance `audio` has ended);
         one under way or waiting that is not of `audio` is given up."""
@@ -139,9 +135,6 @@ class InlinePartials:
 
     def latest(self) -> Partial | None:
         return self._latest
-
-    def under_way(self, onset: int, upto: int) -> bool:
-        return False
 
     def settled(self, audio: np.ndarray) -> Partial | None:
         return self._latest
@@ -188,13 +181,6 @@ class WorkerPartials:
     def latest(self) -> Partial | None:
         with self._cond:
             return self._latest
-
-    def under_way(self, onset: int, upto: int) -> bool:
-        with self._cond:
-            return any(
-                r is not None and r.onset == onset and r.upto == upto
-                for r in (self._pending, self._running)
-            )
 
     def settled(self, audio: np.ndarray) -> Partial | None:
         """Gives up what is not of `audio` (a pause mid-utterance), waits for what is: only
