@@ -54,7 +54,8 @@ def speaker(models_dir: Path) -> Speaker:
 
 
 def _config(models_dir: Path, state: Path, **vad: Any) -> Any:
-    return corpus_config(models_dir, "lite", state, {"stt": {"engine": "moonshine"}, "vad": vad})
+    stt = {"engine": "moonshine", "incremental": True}
+    return corpus_config(models_dir, "lite", state, {"stt": stt, "vad": vad})
 
 
 @pytest.fixture(scope="module")

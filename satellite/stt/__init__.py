@@ -64,10 +64,12 @@ class SttConfig:
     sentences (lite); `moonshine` is open-vocabulary Moonshine on onnxruntime (full);
     `wyoming` is a Wyoming server on another box (docs/REMOTE.md); `auto` is the one of
     `models.profile`."""
-    incremental: bool = True
-    """Decode the utterance while the user speaks (at each pause, on a worker thread) and end
-    it sooner when that is a complete command (`vad.early_end_silence`); only a recogniser held
-    to the skills' sentences (Moonshine) does. Off: the whole utterance once it has ended."""
+    incremental: bool = False
+    """The fast turn: decode the utterance while the user speaks (at each pause, on a worker
+    thread), end it sooner when that is a complete command (`vad.early_end_silence`) and later
+    when it is the beginning of one (`vad.unfinished_silence`); only a recogniser held to the
+    skills' sentences (Moonshine) does. Off by default until it measures faster than the
+    sequential pipeline (docs/BENCHMARKS.md): the whole utterance once it has ended."""
     moonshine: MoonshineConfig = field(default_factory=MoonshineConfig)
     """Settings of the `moonshine` engine."""
     wyoming: WyomingSttConfig = field(default_factory=WyomingSttConfig)
