@@ -283,3 +283,15 @@ def test_progress_of_what_is_not_a_sentence(automaton: Any) -> None:
     assert progress(automaton, Transcript("", 0.0, True, "no audio", "")) == "other"
     assert continues(automaton, "set the volume to forty")
     assert not continues(automaton, "turn the office light off")
+
+
+def test_closing_the_worker_interrupts_its_decode(satellite: Satellite, speaker: Speaker) -> None:
+    stt = satellite.assistant.stt
+    assert isinstance(stt, IncrementalStt)
+    worker = WorkerPartials(stt.recognizer)
+    audio = speaker.speak("set a timer for five minutes and turn on the kitchen light", VOICES[2])
+    worker.request(Request(0, len(audio), audio))
+    worker.close()  # whether or not the decode had begun, the worker thread ends
+    assert not worker._thread.is_alive()
+    assert worker.decoded + worker.interrupted <= 1
+    assert stt.transcribe(audio).text  # the recogniser is usable again (the flag cleared)

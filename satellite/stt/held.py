@@ -141,11 +141,12 @@ class HeldMoonshine:
         """A partial utterance's transcript, and how far it has come (`satellite.stt.progress`;
         unless it is a complete command, whether the beginning of one fits it better).
         `heard` is told the transcript as soon as it is known (before the beginnings are
-        searched). `Interrupted` when `interrupt` was called meanwhile."""
+        searched). `Interrupted` when `interrupt` is called while it runs."""
         samples = as_float(audio)
         if len(samples) == 0 or len(samples) / RATE < self.recognizer.config.min_audio:
             return self.transcribe(audio), "other"
         with self.recognizer.lock:
+            self.steps.interrupt.clear()  # meant for a decode that has ended
             ms: dict[str, float] = {}
             hidden, free, limit = self._free(samples, ms)
             held = self._held(hidden, free, limit, ms)

@@ -32,6 +32,8 @@ from satellite.stt.progress import Progress
 log = logging.getLogger(__name__)
 
 RATE: Final = 16000
+CLOSE_SECONDS: Final = 1.0
+"""Longest a shutdown waits for the worker (its decode stops at the next model call)."""
 SETTLE_SECONDS: Final = 10.0
 """Longest the end of an utterance waits for a partial decode under way (then it decodes)."""
 
@@ -204,11 +206,14 @@ class WorkerPartials:
             return self._latest
 
     def close(self) -> None:
+        """Stops the worker; a decode under way is interrupted (shutdown stays quick)."""
         with self._cond:
             self._closed = True
             self._pending = None
+            if self._busy:
+                self.recognizer.interrupt()
             self._cond.notify_all()
-        self._thread.join(timeout=SETTLE_SECONDS)
+        self._thread.join(timeout=CLOSE_SECONDS)
 
     def _run(self) -> None:
         while True:
