@@ -33,7 +33,7 @@ from satellite.configtypes import build, yaml_problem
 from satellite.errors import ConfigError
 from satellite.llm.config import LlmConfig
 from satellite.mqtt.config import MqttConfig
-from satellite.skills.config import SkillsConfig
+from satellite.skills.config import SkillsConfig, TimersConfig
 from satellite.stt import SttConfig
 from satellite.tts import TtsConfig
 from satellite.tts.earcon import EarconConfig
@@ -222,6 +222,7 @@ class Config:
     earcons: EarconConfig = field(default_factory=EarconConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     skills: SkillsConfig = field(default_factory=SkillsConfig)
+    timers: TimersConfig = field(default_factory=TimersConfig)
     stt: SttConfig = field(default_factory=SttConfig)
     llm: LlmConfig = field(default_factory=LlmConfig)
 

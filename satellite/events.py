@@ -107,6 +107,23 @@ class ReplyEvent(Event):
 
 
 @dataclass(frozen=True)
+class TimerEvent(Event):
+    """A timer `started`, `cancelled`, `finished` (it ran out and rings) or `stopped` ringing."""
+
+    type: ClassVar[str] = "timer"
+    action: str
+    id: str
+    name: str
+    """What the user called it, or empty."""
+    seconds: float
+    """The duration it was started with."""
+    remaining: float
+    """Seconds left (0 once finished)."""
+    reason: str = ""
+    """Why it stopped ringing: `wake`, `voice`, `command` (MQTT `stop`) or `timeout`."""
+
+
+@dataclass(frozen=True)
 class TimingsEvent(Event):
     """Where the turn's time went, in milliseconds (wall clock; VAD tail in audio time)."""
 

@@ -4,8 +4,9 @@ its constructor, in the order they need each other.
 `replay` builds one that neither acts nor speaks nor connects; `run` builds the real thing,
 each part from the ones made before it:
 
-    listener; speaker (TTS, sink); announcer (bus, speaker); control (speaker, announcer, tasks)
-    MQTT publisher (control); timers (announcer); services (publisher, timers, volume)
+    listener; speaker (TTS, sink); announcer (bus, speaker); ringer (speaker, bus)
+    control (speaker, announcer, tasks, ringer); MQTT publisher (control)
+    timers (ringer, bus); services (publisher, timers, volume, ringer)
     assistant (skills, STT, LLM, action runner on the services, speaker)
     pipeline (listener, state machine, bus, assistant, the speaker's earcons)
 """
@@ -22,10 +23,10 @@ from typing import Final
 from satellite.app.control import Announcer, Control
 from satellite.app.daemon import Tasks
 from satellite.app.loaders import load_language_model, load_listener, load_stt, open_tts
+from satellite.app.ringer import Ringer, timer_event
 from satellite.config import Config
 from satellite.mqtt import MqttPublisher
 from satellite.skills import ActionRunner, Services, SkillSet, TimerManager
-from satellite.skills.timers import Timer
 from satellite.voice.assistant import Assistant
 from satellite.voice.pipeline import Bus, Pipeline
 from satellite.voice.speaker import Speaker
@@ -110,16 +111,24 @@ def _wire(config: Config, output: str | None, resources: ExitStack, inline: bool
     speaker = Speaker(tts, sink, config.earcons)
     resources.callback(_logged(speaker.close))
     announcer = Announcer(bus, speaker, clock=lambda: listener.now)
-    control = Control(speaker, announcer, tasks.submit, sink.set_volume)
+    ringer = Ringer(speaker, bus.publish, config.timers, clock=lambda: listener.now)
+    bus.subscribe(ringer.on_event)
+    resources.callback(_logged(ringer.close))
+    control = Control(speaker, announcer, tasks.submit, sink.set_volume, ringer.stop)
     publisher = _publisher(config, control, bus, resources)
     resources.callback(_logged(speaker.stop))  # before the publisher stops: answers the says
-    timers = TimerManager(Path(config.skills.timers_file), _timer_done(announcer))
+    timers = TimerManager(
+        Path(config.skills.timers_file),
+        ringer.ring,
+        lambda action, timer: bus.publish(timer_event(listener.now, action, timer)),
+    )
     resources.callback(_logged(timers.close))
     services = Services(
         config=config.skills,
         publisher=publisher,
         timers=timers,
         set_volume=sink.set_volume,
+        silence_timers=ringer.silence,
         site_id=config.site_id,
     )
     assistant = load_assistant(config, ActionRunner(services), speaker)
@@ -157,13 +166,6 @@ def _apology(speaker: Speaker, announce: Announcer) -> Callable[[str], None]:
         announce(text, "timeout")
 
     return apologise
-
-
-def _timer_done(announce: Announcer) -> Callable[[Timer], None]:
-    def done(timer: Timer) -> None:
-        announce(timer.announcement, "timer", intent="HassStartTimer")
-
-    return done
 
 
 def close_engines(assistant: Assistant) -> None:
