@@ -195,6 +195,19 @@ class TimeoutsConfig:
 
 
 @dataclass(frozen=True)
+class ConversationConfig:
+    arbitration_window: float = 0.3
+    """Seconds within which satellites on one broker that heard the same wake word agree on
+    the one that answers (the loudest; `app/arbiter.py`); 0 turns it off."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.arbitration_window <= 5:
+            raise ValueError(
+                f"arbitration_window: expected 0..5 seconds, got {self.arbitration_window}"
+            )
+
+
+@dataclass(frozen=True)
 class ProfileEngines:
     """The engines a profile uses where the configuration says `auto`."""
 
@@ -223,6 +236,7 @@ class Config:
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     skills: SkillsConfig = field(default_factory=SkillsConfig)
     timers: TimersConfig = field(default_factory=TimersConfig)
+    conversation: ConversationConfig = field(default_factory=ConversationConfig)
     stt: SttConfig = field(default_factory=SttConfig)
     llm: LlmConfig = field(default_factory=LlmConfig)
 

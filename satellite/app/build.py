@@ -5,10 +5,12 @@ its constructor, in the order they need each other.
 each part from the ones made before it:
 
     listener; speaker (TTS, sink); announcer (bus, speaker); ringer (speaker, bus)
-    control (speaker, announcer, tasks, ringer); MQTT publisher (control)
+    control (speaker, announcer, tasks, ringer); arbiter (bus, tasks)
+    MQTT publisher (control, arbiter)
     timers (ringer, bus); services (publisher, timers, volume, ringer)
     assistant (skills, STT, LLM, action runner on the services, speaker)
-    pipeline (listener, state machine, bus, assistant, the speaker's earcons)
+    pipeline (listener, state machine, bus, the assistant behind the arbiter, the speaker's
+    earcons through the arbiter)
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from satellite.app.arbiter import Arbiter, ArbitratedHandler
 from satellite.app.control import Announcer, Control
 from satellite.app.daemon import Tasks
 from satellite.app.loaders import load_language_model, load_listener, load_stt, open_tts
 from satellite.app.ringer import Ringer, timer_event
 from satellite.config import Config
 from satellite.mqtt import MqttPublisher
+from satellite.mqtt.peers import Peer
 from satellite.skills import ActionRunner, Services, SkillSet, TimerManager
 from satellite.voice.assistant import Assistant
 from satellite.voice.pipeline import Bus, Pipeline
@@ -115,7 +119,8 @@ def _wire(config: Config, output: str | None, resources: ExitStack, inline: bool
     bus.subscribe(ringer.on_event)
     resources.callback(_logged(ringer.close))
     control = Control(speaker, announcer, tasks.submit, sink.set_volume, ringer.stop)
-    publisher = _publisher(config, control, bus, resources)
+    arbiter = _arbiter(config, bus, tasks, lambda: listener.now)
+    publisher = _publisher(config, control, bus, resources, arbiter.on_peer)
     resources.callback(_logged(speaker.stop))  # before the publisher stops: answers the says
     timers = TimerManager(
         Path(config.skills.timers_file),
@@ -137,8 +142,8 @@ def _wire(config: Config, output: str | None, resources: ExitStack, inline: bool
         listener,
         StateMachine(config.timeouts),
         bus,
-        assistant,
-        chime=speaker.chime,
+        ArbitratedHandler(assistant, arbiter),
+        chime=arbiter.chime(speaker.chime),
         runner=InlineRunner() if inline else TurnRunner(config.timeouts),
         apologise=_apology(speaker, announcer),
     )
@@ -147,12 +152,28 @@ def _wire(config: Config, output: str | None, resources: ExitStack, inline: bool
     return Satellite(config, bus, pipeline, assistant, tasks, publisher, resources)
 
 
+def _arbiter(config: Config, bus: Bus, tasks: Tasks, clock: Callable[[], float]) -> Arbiter:
+    """One room answers: the wake word heard by several satellites (off without MQTT)."""
+    window = config.conversation.arbitration_window if config.mqtt.enabled else 0.0
+    arbiter = Arbiter(config.site_id, window, bus.publish, lambda: tasks.submit(_drop), clock)
+    bus.subscribe(arbiter.on_event)
+    return arbiter
+
+
+def _drop(pipeline: Pipeline) -> None:
+    pipeline.stop_turn()
+
+
 def _publisher(
-    config: Config, control: Control, bus: Bus, resources: ExitStack
+    config: Config,
+    control: Control,
+    bus: Bus,
+    resources: ExitStack,
+    on_peer: Callable[[Peer], None],
 ) -> MqttPublisher | None:
     if not config.mqtt.enabled:
         return None
-    publisher = MqttPublisher(config.mqtt, config.site_id, on_command=control)
+    publisher = MqttPublisher(config.mqtt, config.site_id, on_command=control, on_peer=on_peer)
     bus.subscribe(publisher.publish_event)
     resources.callback(_logged(lambda: publisher.stop(STOP_SECONDS)))
     return publisher
