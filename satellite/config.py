@@ -33,7 +33,7 @@ from satellite.configtypes import build, yaml_problem
 from satellite.errors import ConfigError
 from satellite.llm.config import LlmConfig
 from satellite.mqtt.config import MqttConfig
-from satellite.skills.config import SkillsConfig
+from satellite.skills.config import SkillsConfig, TimersConfig
 from satellite.stt import SttConfig
 from satellite.tts import TtsConfig
 from satellite.tts.earcon import EarconConfig
@@ -204,6 +204,19 @@ class TimeoutsConfig:
 
 
 @dataclass(frozen=True)
+class ConversationConfig:
+    arbitration_window: float = 0.3
+    """Seconds within which satellites on one broker that heard the same wake word agree on
+    the one that answers (the loudest; `app/arbiter.py`); 0 turns it off."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.arbitration_window <= 5:
+            raise ValueError(
+                f"arbitration_window: expected 0..5 seconds, got {self.arbitration_window}"
+            )
+
+
+@dataclass(frozen=True)
 class ProfileEngines:
     """The engines a profile uses where the configuration says `auto`."""
 
@@ -231,6 +244,8 @@ class Config:
     earcons: EarconConfig = field(default_factory=EarconConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     skills: SkillsConfig = field(default_factory=SkillsConfig)
+    timers: TimersConfig = field(default_factory=TimersConfig)
+    conversation: ConversationConfig = field(default_factory=ConversationConfig)
     stt: SttConfig = field(default_factory=SttConfig)
     llm: LlmConfig = field(default_factory=LlmConfig)
 

@@ -34,6 +34,9 @@ class WakeEvent(Event):
     type: ClassVar[str] = "wake"
     model: str
     score: float
+    level: float = -120.0
+    """How loud the wake phrase was, in dBFS (the 95th percentile of 20 ms RMS over the last
+    1.5 s): the nearest satellite hears it loudest (`app/arbiter.py`)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,36 @@ class ReplyEvent(Event):
     source: str = "skill"
     """`skill`, `error`, `timer`, `say` or `llm`."""
     intent: str = ""
+
+
+@dataclass(frozen=True)
+class TimerEvent(Event):
+    """A timer `started`, `cancelled`, `finished` (it ran out and rings) or `stopped` ringing."""
+
+    type: ClassVar[str] = "timer"
+    action: str
+    id: str
+    name: str
+    """What the user called it, or empty."""
+    seconds: float
+    """The duration it was started with."""
+    remaining: float
+    """Seconds left (0 once finished)."""
+    reason: str = ""
+    """Why it stopped ringing: `wake`, `voice`, `command` (MQTT `stop`) or `timeout`."""
+
+
+@dataclass(frozen=True)
+class ArbitrationEvent(Event):
+    """Satellites that heard the same wake word agreed on one to answer (`app/arbiter.py`)."""
+
+    type: ClassVar[str] = "arbitration"
+    winner: str
+    """The site id that answers."""
+    won: bool
+    """This satellite answers; when False it has dropped the turn."""
+    contenders: list[dict[str, Any]]
+    """Each satellite that heard it: `site_id`, `level` (dBFS), `score`."""
 
 
 @dataclass(frozen=True)

@@ -106,5 +106,5 @@ def llama_server(model: Path, port: int, log: Path, api_key: str = "") -> Peer:
     """llama-cpp-python's OpenAI-compatible server (`pip install 'llama-cpp-python[server]'`);
     with `api_key` it answers only requests that bear it."""
     argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model)]
-    argv += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "512", "--n_threads", "1"]
+    argv += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024", "--n_threads", "1"]
     return Peer([*argv, "--api_key", api_key] if api_key else argv, port, log)

@@ -43,7 +43,7 @@ def write_full_config(folder: Path, tmp_path: Path) -> Path:
     path = tmp_path / "config.yaml"
     path.write_text(
         f"models:\n  dir: {folder}\n  profile: full\n"
-        "llm:\n  n_ctx: 512\n  max_tokens: 24\n  threads: 1\n"
+        "llm:\n  n_ctx: 1024\n  max_tokens: 24\n  threads: 1\n"
         f"mqtt:\n  enabled: false\nskills:\n  state_dir: {tmp_path / 'state'}\n"
         "earcons:\n  enabled: false\n"
     )
@@ -152,7 +152,7 @@ def test_the_language_model_picks_intents_in_real_turns(full_models: Path, tmp_p
     config = Config.from_dict(
         {
             "models": {"dir": str(full_models), "profile": "full"},
-            "llm": {"n_ctx": 512, "max_tokens": 24, "threads": 1},
+            "llm": {"n_ctx": 1024, "max_tokens": 24, "threads": 1},
             "skills": {"state_dir": str(tmp_path)},
         }
     )

@@ -58,7 +58,7 @@ def full_config(models: Path, tmp_path: Path, **skills: Any) -> Config:
             "models": {"dir": str(models)},
             "stt": {"engine": "moonshine", "moonshine": {"model": "tiny"}},
             "tts": {"engine": "piper", "piper": {"length_scale": 1.0}},
-            "llm": {"enabled": True, "n_ctx": 512, "max_tokens": 24, "threads": 1},
+            "llm": {"enabled": True, "n_ctx": 1024, "max_tokens": 24, "threads": 1},
             "skills": {"state_dir": str(tmp_path), **skills},
         }
     )

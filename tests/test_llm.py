@@ -88,7 +88,7 @@ def schema() -> dict[str, Any]:
 
 def test_the_tiny_lfm2_model_loads_and_generates(engine: LlmEngine) -> None:
     assert engine.architecture == "lfm2"
-    assert engine.n_ctx == 512
+    assert engine.n_ctx == 1024
     pieces = list(engine.answer("hello there"))
     assert pieces and all(isinstance(p, str) for p in pieces)
     assert 0 < engine.stats.generated <= 24

@@ -294,7 +294,7 @@ NEAR_MISSES = [
     "set the thermostat to twenty",
     "activate the kitchen lights",
     "deactivate the kitchen lights",
-    "stop",
+    "stop the music",  # "stop" alone is "never mind" (it stops a timer that rings)
     "what's today",
     "turn on the desk",
     "kitchen",

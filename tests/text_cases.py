@@ -171,7 +171,7 @@ NEAR_MISSES: Final = (
     "volume",
     "volme up",
     "turn the volume up",
-    "cancel the dinner timer",
+    "cancel the banana timer",  # not a timer name (skills.timer_names)
     "start a second timer",
     "delete the timer",
     "activate the kitchen lights",

@@ -4,10 +4,13 @@ its constructor, in the order they need each other.
 `replay` builds one that neither acts nor speaks nor connects; `run` builds the real thing,
 each part from the ones made before it:
 
-    listener; speaker (TTS, sink); announcer (bus, speaker); control (speaker, announcer, tasks)
-    MQTT publisher (control); timers (announcer); services (publisher, timers, volume)
+    listener; speaker (TTS, sink); announcer (bus, speaker); ringer (speaker, bus)
+    control (speaker, announcer, tasks, ringer); arbiter (bus, tasks)
+    MQTT publisher (control, arbiter)
+    timers (ringer, bus); services (publisher, timers, volume, ringer)
     assistant (skills, STT, LLM, action runner on the services, speaker)
-    pipeline (listener, state machine, bus, assistant, the speaker's earcons)
+    pipeline (listener, state machine, bus, the assistant behind the arbiter, the speaker's
+    earcons through the arbiter)
 """
 
 from __future__ import annotations
@@ -19,14 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from satellite.app.arbiter import Arbiter, ArbitratedHandler
 from satellite.app.control import Announcer, Control
 from satellite.app.daemon import Tasks
 from satellite.app.hearing import Hearing, load_hearing, load_skills
 from satellite.app.loaders import load_language_model, load_listener, load_stt, open_tts
+from satellite.app.ringer import Ringer, timer_event
 from satellite.config import Config
 from satellite.mqtt import MqttPublisher
+from satellite.mqtt.peers import Peer
 from satellite.skills import ActionRunner, Services, TimerManager
-from satellite.skills.timers import Timer
 from satellite.voice.assistant import Assistant
 from satellite.voice.pipeline import Bus, Pipeline
 from satellite.voice.speaker import Speaker
@@ -141,16 +146,25 @@ def _wire(
     speaker = Speaker(tts, sink, config.earcons)
     resources.callback(_logged(speaker.close))
     announcer = Announcer(bus, speaker, clock=lambda: listener.now)
-    control = Control(speaker, announcer, tasks.submit, sink.set_volume)
-    publisher = _publisher(config, control, bus, resources)
+    ringer = Ringer(speaker, bus.publish, config.timers, clock=lambda: listener.now)
+    bus.subscribe(ringer.on_event)
+    resources.callback(_logged(ringer.close))
+    control = Control(speaker, announcer, tasks.submit, sink.set_volume, ringer.stop)
+    arbiter = _arbiter(config, bus, tasks, lambda: listener.now)
+    publisher = _publisher(config, control, bus, resources, arbiter.on_peer)
     resources.callback(_logged(speaker.stop))  # before the publisher stops: answers the says
-    timers = TimerManager(Path(config.skills.timers_file), _timer_done(announcer))
+    timers = TimerManager(
+        Path(config.skills.timers_file),
+        ringer.ring,
+        lambda action, timer: bus.publish(timer_event(listener.now, action, timer)),
+    )
     resources.callback(_logged(timers.close))
     services = Services(
         config=config.skills,
         publisher=publisher,
         timers=timers,
         set_volume=sink.set_volume,
+        silence_timers=ringer.silence,
         site_id=config.site_id,
     )
     assistant = load_assistant(config, ActionRunner(services), speaker, hearing)
@@ -159,8 +173,8 @@ def _wire(
         listener,
         StateMachine(config.timeouts),
         bus,
-        assistant,
-        chime=speaker.chime,
+        ArbitratedHandler(assistant, arbiter),
+        chime=arbiter.chime(speaker.chime),
         runner=InlineRunner() if inline else TurnRunner(config.timeouts),
         apologise=_apology(speaker, announcer),
     )
@@ -169,12 +183,28 @@ def _wire(
     return Satellite(config, bus, pipeline, assistant, tasks, publisher, resources)
 
 
+def _arbiter(config: Config, bus: Bus, tasks: Tasks, clock: Callable[[], float]) -> Arbiter:
+    """One room answers: the wake word heard by several satellites (off without MQTT)."""
+    window = config.conversation.arbitration_window if config.mqtt.enabled else 0.0
+    arbiter = Arbiter(config.site_id, window, bus.publish, lambda: tasks.submit(_drop), clock)
+    bus.subscribe(arbiter.on_event)
+    return arbiter
+
+
+def _drop(pipeline: Pipeline) -> None:
+    pipeline.stop_turn()
+
+
 def _publisher(
-    config: Config, control: Control, bus: Bus, resources: ExitStack
+    config: Config,
+    control: Control,
+    bus: Bus,
+    resources: ExitStack,
+    on_peer: Callable[[Peer], None],
 ) -> MqttPublisher | None:
     if not config.mqtt.enabled:
         return None
-    publisher = MqttPublisher(config.mqtt, config.site_id, on_command=control)
+    publisher = MqttPublisher(config.mqtt, config.site_id, on_command=control, on_peer=on_peer)
     bus.subscribe(publisher.publish_event)
     resources.callback(_logged(lambda: publisher.stop(STOP_SECONDS)))
     return publisher
@@ -188,13 +218,6 @@ def _apology(speaker: Speaker, announce: Announcer) -> Callable[[str], None]:
         announce(text, "timeout")
 
     return apologise
-
-
-def _timer_done(announce: Announcer) -> Callable[[Timer], None]:
-    def done(timer: Timer) -> None:
-        announce(timer.announcement, "timer", intent="HassStartTimer")
-
-    return done
 
 
 def close_engines(assistant: Assistant) -> None:

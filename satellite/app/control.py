@@ -6,8 +6,9 @@ acts there; what touches the pipeline is handed to the processing thread with `s
 speech goes to the speaker's queue (behind anything being said). Every command gets exactly one
 answer through its `reply`; a `Say` gets it when the text has been spoken.
 
-`Announcer` is speech from outside a turn (a `say`, a timer that ends): reported on the bus as a
-reply, then queued for the speaker.
+`Announcer` is speech from outside a turn (a `say`, the timeout apology): reported on the bus
+as a reply, then queued for the speaker; a `say` starts with the announcement chime
+(`earcons.announce`). A `stop` also stops the timers ringing (`app/ringer.py`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from satellite.mqtt import (
     Stop,
     Volume,
 )
+from satellite.tts.earcon import Kind
 from satellite.voice.pipeline import Bus, Pipeline
 from satellite.voice.speaker import Done, Speaker
 
@@ -53,10 +55,12 @@ class Announcer:
         intent: str = "",
         done: Done | None = None,
         volume: int | None = None,
+        tone: Kind | None = None,
     ) -> None:
-        """Publish `text` as a reply from `source`, then say it (`done` runs after)."""
+        """Publish `text` as a reply from `source`, then say it (`done` runs after), after
+        the `tone` earcon if one is given."""
         self.bus.publish(ReplyEvent(t=self.clock(), text=text, source=source, intent=intent))
-        self.speaker.announce(text, done, volume)
+        self.speaker.announce(text, done, volume, tone)
 
 
 @dataclass(frozen=True)
@@ -66,12 +70,15 @@ class Control:
     submit: Callable[[PipelineTask], None]
     """Runs a task on the processing thread (`Tasks.submit`)."""
     set_volume: Callable[[int], None]
+    stop_ringing: Callable[[str], object] = lambda _reason: None
+    """Stops the timers ringing (`Ringer.stop`), given why."""
     flood: FloodLog = field(default_factory=lambda: FloodLog(log))
     """Accepted commands at INFO: one line per kind per interval, texts shortened."""
 
     def __call__(self, command: Command, reply: Reply) -> None:
         self.flood.log(command.name, logging.INFO, "command %s", describe(command))
         if isinstance(command, Stop):
+            self.stop_ringing("command")
             self.speaker.stop()
             self.submit(Pipeline.stop_turn)
             reply(True)
@@ -97,7 +104,8 @@ class Control:
         if not text:
             reply(True)
             return
-        self.announce(text, "say", done=_answer(reply), volume=volume)
+        tone: Kind | None = "announce" if self.speaker.earcons.announce else None
+        self.announce(text, "say", done=_answer(reply), volume=volume, tone=tone)
 
     def _heard(self, text: str, reply: Reply) -> None:
         """A turn on `text` (on the processing thread); answered with what it came to."""

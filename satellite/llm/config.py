@@ -30,8 +30,10 @@ class LlmConfig:
     architectures: tuple[str, ...] = ()
     """llama.cpp architectures accepted; empty: any GGUF llama.cpp can load (a model with a
     chat template is prompted through it, one without in plain completion)."""
-    n_ctx: int = 512
-    """Context window in tokens: system prompt + history + request + reply."""
+    n_ctx: int = 1024
+    """Context window in tokens: system prompt + history + request + reply (the intent pass's
+    prompt lists every intent and slot value of the skills: 512 no longer held the built-ins
+    once named timers came, on the synthetic tokenizer)."""
     threads: int = 2
     max_tokens: int = 96
     """Longest reply in tokens."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 
@@ -26,6 +27,7 @@ from satellite.mqtt.config import MqttConfig, MqttError
 from satellite.mqtt.connection import Connection, Route
 from satellite.mqtt.hermes_in import HermesInbound
 from satellite.mqtt.hermes_out import HermesTranslator
+from satellite.mqtt.peers import Peer, PeerError, parse_peer, peer_filters
 from satellite.mqtt.remote_commands import Command
 from satellite.mqtt.retained import RetainedState
 from satellite.mqtt.routing import CommandHandler, CommandWorker, Inbound, Messages, ProblemLog
@@ -36,9 +38,16 @@ log = logging.getLogger(__name__)
 
 class MqttPublisher:
     def __init__(
-        self, config: MqttConfig, site_id: str, on_command: CommandHandler | None = None
+        self,
+        config: MqttConfig,
+        site_id: str,
+        on_command: CommandHandler | None = None,
+        on_peer: Callable[[Peer], None] | None = None,
     ) -> None:
+        """`on_peer`: told of the other satellites' wake events and availability (on paho's
+        network thread: keep it cheap)."""
         self.config = config
+        self._on_peer = on_peer
         self.topics = Topics(config.prefix, site_id)
         self.client_id = config.client_id or f"satellite-{site_id}"
         self.hermes = HermesTranslator(site_id) if config.hermes else None
@@ -172,7 +181,7 @@ class MqttPublisher:
         requests and the saved states."""
         commands = self._commands
         if commands is None:
-            return self._retained.routes(None)
+            return self._retained.routes(None) | self._peer_routes()
         commands.start()
         hermes_in = None
         if self.hermes is not None:
@@ -185,7 +194,23 @@ class MqttPublisher:
             inbound.handle(msg.topic, bytes(msg.payload), bool(msg.retain))
 
         routes: dict[str, Route] = dict.fromkeys(inbound.filters(), route)
-        return routes | self._retained.routes(commands.submit)
+        return routes | self._retained.routes(commands.submit) | self._peer_routes()
+
+    def _peer_routes(self) -> dict[str, Route]:
+        on_peer, prefix = self._on_peer, self.config.prefix
+        if on_peer is None:
+            return {}
+
+        def route(msg: mqtt.MQTTMessage) -> None:
+            try:
+                peer = parse_peer(msg.topic, bytes(msg.payload), prefix, self.topics.site_id)
+            except PeerError as err:
+                self.problems.report(msg.topic, str(err))
+                return
+            if peer is not None:
+                on_peer(peer)
+
+        return dict.fromkeys(peer_filters(prefix), route)
 
     def _before_command(self, command: Command, custom_data: str | None) -> None:
         self._retained.command_arrived(command)

@@ -19,7 +19,7 @@ from satellite.events import Event
 from satellite.mqtt.config import MqttError
 
 EVENT_TOPICS: Final = frozenset(
-    {"wake", "transcript", "intent", "not_recognized", "reply", "timings"}
+    {"wake", "transcript", "intent", "not_recognized", "reply", "timings", "timer", "arbitration"}
 )
 """Event types published (QoS 1, not retained) on the topic of the same name."""
 RESULT: Final = "result"

@@ -7,7 +7,6 @@ and may return a different reply (e.g. "There is no timer running.").
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -15,17 +14,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from unicode_rbnf import RbnfEngine
-
 from satellite.skills.config import DeviceConfig, SkillsConfig
 from satellite.skills.model import SlotValue
 from satellite.skills.services import ActionError, Services
+from satellite.skills.spoken import as_int
+from satellite.skills.timer_actions import (
+    cancel_timer,
+    describe_timer,
+    silence_timers,
+    start_timer,
+    timer_status,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
 Slots = Mapping[str, SlotValue]
 Values = dict[str, SlotValue]
-_UNITS: Final = (("hours", "hour", 3600), ("minutes", "minute", 60), ("seconds", "second", 1))
 
 
 @dataclass(frozen=True)
@@ -35,78 +39,6 @@ class Builtin:
     act: Callable[[Slots, Services], str | None]
     provides: frozenset[str] = frozenset()
     """Names `describe` adds for the response template."""
-
-
-@functools.lru_cache(maxsize=8)
-def _engine(language: str) -> RbnfEngine:
-    """The language's number words, read once (reading them takes tens of milliseconds)."""
-    return RbnfEngine.for_language(language)
-
-
-def number_words(number: int, language: str = "en") -> str:
-    """`25` → `twenty five` (digits when the language has no number words)."""
-    try:
-        text = _engine(language).format_number(number).text
-    except (ValueError, KeyError):
-        return str(number)
-    return text.replace("-", " ")
-
-
-def _int(value: SlotValue) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ActionError(f"expected a number, got {value!r}")
-    try:
-        return round(float(value))
-    except ValueError as err:
-        raise ActionError(f"expected a number, got {value!r}") from err
-
-
-def duration_seconds(slots: Slots) -> int:
-    return sum(_int(slots[key]) * size for key, _unit, size in _UNITS if slots.get(key) is not None)
-
-
-def _duration_parts(slots: Slots, language: str) -> list[tuple[str, str, int]]:
-    parts = []
-    for key, unit, _size in _UNITS:
-        if slots.get(key) is not None:
-            count = _int(slots[key])
-            parts.append((number_words(count, language), unit, count))
-    return parts
-
-
-def _describe_timer(slots: Slots, services: Services) -> Values:
-    parts = _duration_parts(slots, services.config.language)
-    spoken = [f"{words} {unit}{'' if count == 1 else 's'}" for words, unit, count in parts]
-    return {
-        "duration": " and ".join(spoken),
-        "label": " ".join(f"{words} {unit}" for words, unit, _count in parts),
-    }
-
-
-def _start_timer(slots: Slots, services: Services) -> str | None:
-    seconds = duration_seconds(slots)
-    if seconds <= 0:
-        raise ActionError("a timer needs a duration")
-    if services.timers is None:
-        raise ActionError("timers are not available")
-    services.timers.start(seconds, str(_describe_timer(slots, services)["label"]))
-    return None
-
-
-def _cancel_timer(slots: Slots, services: Services) -> str | None:
-    if services.timers is None:
-        raise ActionError("timers are not available")
-    seconds = duration_seconds(slots)
-    if seconds:
-        gone = [t for t in services.timers.timers() if round(t.seconds) == seconds]
-        gone = [t for t in gone if services.timers.cancel(t.id)]
-    else:
-        gone = services.timers.cancel_all()
-    if not gone:
-        return "There is no timer running."
-    if len(gone) > 1:
-        return f"Cancelled {number_words(len(gone), services.config.language)} timers."
-    return None
 
 
 def _describe_time(_slots: Slots, services: Services) -> Values:
@@ -124,7 +56,7 @@ def _describe_date(_slots: Slots, services: Services) -> Values:
 def _set_volume(slots: Slots, services: Services) -> str | None:
     if slots.get("volume_level") is None:
         raise ActionError("no volume level")
-    level = max(0, min(100, _int(slots["volume_level"])))
+    level = max(0, min(100, as_int(slots["volume_level"])))
     if services.set_volume is None:
         raise ActionError("volume control is not available")
     services.set_volume(level)
@@ -202,8 +134,12 @@ def _turn_off(slots: Slots, services: Services) -> str | None:
 BUILTINS: Final[Mapping[str, Builtin]] = {
     b.name: b
     for b in (
-        Builtin("timer.start", _describe_timer, _start_timer, frozenset({"duration", "label"})),
-        Builtin("timer.cancel", _no_values, _cancel_timer),
+        Builtin(
+            "timer.start", describe_timer, start_timer, frozenset({"duration", "label", "timer"})
+        ),
+        Builtin("timer.cancel", _no_values, cancel_timer),
+        Builtin("timer.status", _no_values, timer_status),
+        Builtin("timer.silence", _no_values, silence_timers),
         Builtin("time.now", _describe_time, _nothing, frozenset({"time"})),
         Builtin("date.today", _describe_date, _nothing, frozenset({"date", "year"})),
         Builtin("volume.set", _no_values, _set_volume),

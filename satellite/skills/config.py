@@ -65,6 +65,28 @@ class DeviceConfig:
 
 
 @dataclass(frozen=True)
+class TimersConfig:
+    """How a timer that has run out rings (`app/ringer.py`)."""
+
+    ring_timeout: float = 300.0
+    """Seconds a timer rings before it stops by itself."""
+    ring_interval: float = 3.0
+    """Seconds of quiet between two rings (a ring: the earcon, then "Your … timer is done.")."""
+
+    def __post_init__(self) -> None:
+        for name in ("ring_timeout", "ring_interval"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name}: expected a positive number of seconds")
+
+
+TIMER_NAMES: Final = (
+    "pasta", "egg", "eggs", "pizza", "tea", "coffee", "bread", "rice", "oven", "cake",
+    "cookie", "laundry", "potato", "chicken", "soup", "dinner", "workout", "nap",
+)
+"""Timer names understood when the configuration names none."""
+
+
+@dataclass(frozen=True)
 class SkillsConfig:
     directories: tuple[str, ...] = ()
     """User folders of skill YAML files, loaded after the built-ins (`~` is expanded)."""
@@ -74,6 +96,9 @@ class SkillsConfig:
     """Area names the `{area}` list recognises (device areas are added)."""
     devices: dict[str, DeviceConfig] = field(default_factory=dict)
     """Spoken device name → entity id and/or MQTT topic; the `{name}` list."""
+    timer_names: tuple[str, ...] = TIMER_NAMES
+    """What a timer may be called ("set a pasta timer for ten minutes"); the `{timer_name}`
+    list."""
     allowed_programs: tuple[str, ...] = ()
     """Absolute paths of the programs a `program` action may run."""
     http_timeout: float = 5.0
@@ -88,9 +113,10 @@ class SkillsConfig:
     """Language of the sentences (number words are recognised in this language)."""
 
     def __post_init__(self) -> None:
-        for i, area in enumerate(self.areas):
-            if not area.strip():
-                raise ValueError(f"areas[{i}]: expected a name, got an empty string")
+        for key in ("areas", "timer_names"):
+            for i, name in enumerate(getattr(self, key)):
+                if not name.strip():
+                    raise ValueError(f"{key}[{i}]: expected a name, got an empty string")
         for i, program in enumerate(self.allowed_programs):
             if not os.path.isabs(program):
                 raise ValueError(
@@ -110,6 +136,11 @@ class SkillsConfig:
         """The configured areas plus any area only named by a device, without repeats."""
         names = [*self.areas, *(d.area for d in self.devices.values() if d.area)]
         return tuple(dict.fromkeys(n.strip().lower() for n in names))
+
+    @property
+    def all_timer_names(self) -> list[str]:
+        """The timer names, lower case, without repeats."""
+        return list(dict.fromkeys(n.strip().lower() for n in self.timer_names))
 
     @property
     def skill_dirs(self) -> tuple[Path, ...]:

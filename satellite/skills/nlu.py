@@ -1,9 +1,9 @@
 """All skills merged into one hassil `Intents`; text → `Match` with typed slots.
 
-The `area` and `name` lists come from the configuration (areas and device names); every other
-list and expansion rule is shared by all skills, so two skills may not define the same name
-differently. A skill whose name repeats an earlier one (a user file named like a built-in)
-replaces it.
+The `area`, `name` and `timer_name` lists come from the configuration (areas, device names,
+timer names); every other list and expansion rule is shared by all skills, so two skills may
+not define the same name differently. A skill whose name repeats an earlier one (a user file
+named like a built-in) replaces it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from satellite.skills.templates import first_wording
 from satellite.skills.understand import TextMatcher
 
 _LOGGER = logging.getLogger(__name__)
-PROVIDED_LISTS = ("area", "name")
+PROVIDED_LISTS = ("area", "name", "timer_name")
 """Lists every skill may use without defining them."""
 
 
@@ -55,10 +55,11 @@ class Understanding:
 
 
 def provided_lists(config: SkillsConfig) -> dict[str, Any]:
-    """The `area` and `name` lists in hassil's form, from the configuration."""
+    """The `area`, `name` and `timer_name` lists in hassil's form, from the configuration."""
     return {
         "area": {"values": list(config.all_areas)},
         "name": {"values": sorted(config.devices)},
+        "timer_name": {"values": config.all_timer_names},
     }
 
 

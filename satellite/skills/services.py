@@ -31,6 +31,8 @@ class Services:
     timers: TimerManager | None = None
     set_volume: Callable[[int], None] | None = None
     """Called with 0..100 by `volume.set`."""
+    silence_timers: Callable[[], int] | None = None
+    """Stops the timers ringing; how many rang now or a moment ago (`app/ringer.py`)."""
     clock: Callable[[], datetime] = datetime.now
     site_id: str = "default"
 

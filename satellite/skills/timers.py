@@ -2,7 +2,9 @@
 
 One worker thread sleeps until the next timer is due. Timers that ran out while the
 satellite was down fire right after the manager starts. The callback runs on the worker
-thread; an exception in it is logged and does not stop other timers.
+thread; an exception in it is logged and does not stop other timers. An `observer`, when
+given, hears of every timer started and cancelled (`started`, `cancelled`), on the caller's
+thread. A timer may have a name ("pasta"); several run at once.
 """
 
 from __future__ import annotations
@@ -30,12 +32,19 @@ class Timer:
     ends_at: float
     """Wall-clock time (`time.time()`) at which it is due."""
     label: str = ""
-    """How it is spoken, e.g. `five minute`."""
+    """How its duration is spoken, e.g. `five minute`."""
+    name: str = ""
+    """What the user called it ("pasta"), or empty."""
+
+    @property
+    def spoken(self) -> str:
+        """How it is called in replies: `pasta timer`, `five minute timer`, `timer`."""
+        return f"{self.name or self.label} timer".strip()
 
     @property
     def announcement(self) -> str:
         """What to say when it is done."""
-        return f"Your {self.label} timer is done." if self.label else "Your timer is done."
+        return f"Your {self.spoken} is done."
 
     def remaining(self, now: float | None = None) -> float:
         return max(0.0, self.ends_at - (time.time() if now is None else now))
@@ -44,24 +53,31 @@ class Timer:
 class TimerManager:
     """Start, cancel and list timers; `on_done(timer)` is called when one runs out."""
 
-    def __init__(self, path: Path | None, on_done: Callable[[Timer], None]) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        on_done: Callable[[Timer], None],
+        observer: Callable[[str, Timer], None] | None = None,
+    ) -> None:
         self._path = path
         self._on_done = on_done
+        self._observer = observer
         self._timers: dict[str, Timer] = {t.id: t for t in _read(path)} if path else {}
         self._wake = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="timers", daemon=True)
         self._thread.start()
 
-    def start(self, seconds: float, label: str = "") -> Timer:
+    def start(self, seconds: float, label: str = "", name: str = "") -> Timer:
         if seconds <= 0:
             raise ValueError(f"a timer needs a positive duration, got {seconds}")
-        timer = Timer(uuid.uuid4().hex[:8], float(seconds), time.time() + seconds, label)
+        timer = Timer(uuid.uuid4().hex[:8], float(seconds), time.time() + seconds, label, name)
         with self._wake:
             self._timers[timer.id] = timer
             self._save()
             self._wake.notify()
-        _LOGGER.info("timer %s started: %s seconds", timer.id, seconds)
+        _LOGGER.info("timer %s started: %s seconds %s", timer.id, seconds, name)
+        self._tell("started", timer)
         return timer
 
     def cancel(self, timer_id: str) -> Timer | None:
@@ -70,6 +86,8 @@ class TimerManager:
             if timer:
                 self._save()
                 self._wake.notify()
+        if timer:
+            self._tell("cancelled", timer)
         return timer
 
     def cancel_all(self) -> list[Timer]:
@@ -78,7 +96,17 @@ class TimerManager:
             self._timers.clear()
             self._save()
             self._wake.notify()
+        for timer in gone:
+            self._tell("cancelled", timer)
         return gone
+
+    def _tell(self, what: str, timer: Timer) -> None:
+        if self._observer is None:
+            return
+        try:
+            self._observer(what, timer)
+        except Exception:
+            _LOGGER.exception("timer observer failed on %s %s", what, timer.id)
 
     def timers(self) -> list[Timer]:
         """Running timers, soonest first."""
@@ -168,6 +196,7 @@ def _read(path: Path) -> list[Timer]:
                     float(item["seconds"]),
                     float(item["ends_at"]),
                     str(item.get("label", "")),
+                    str(item.get("name", "")),
                 )
             )
         except (KeyError, TypeError, ValueError, AttributeError):

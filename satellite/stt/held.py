@@ -242,6 +242,7 @@ class HeldMoonshine:
             place = self.rivals.place(sentence, entity.name, str(entity.text), entity.value)
             if place is not None:
                 places.append((place, self.rivals.rivals(sentence, place, entity.value)))
+        places += self.rivals.unit_places(sentence)
         if not places:
             return ()
         needed = max(self.config.number_margin, self.config.name_margin)

@@ -2,7 +2,10 @@
 place, kept when the automaton accepts it (the grammar can say it).
 
 "Set a timer for fifteen minutes." has "Set a timer for fifty minutes." and 98 more rivals
-for `minutes`; "Turn on the kitchen light." has one per other area. Each rival is written in
+for `minutes`; "Turn on the kitchen light." has one per other area. A duration's unit is a
+slot's place too (`unit_places`): the word that makes five `hours` rather than five `minutes`
+must be heard as surely as the number ("set a timer for five", cut off, was held to "... five
+hours" before). Each rival is written in
 the value's own style (digits or words, hyphens, a capital at the start) so that it is scored
 as Moonshine would have written it.
 """
@@ -19,6 +22,10 @@ from hassil.expression import Alternative, Group, TextChunk
 from hassil.numbers import get_rbnf_engine
 
 from satellite.stt.automaton import Automaton, spoken
+
+UNITS = ("hour", "minute", "second")
+"""The units of a duration (English, as the built-in timer sentences)."""
+_UNIT = r"(?<![\w'])(hour|minute|second)(s?)(?![\w'])"
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,21 @@ class Rivals:
             text = sentence[: place.start] + candidate + sentence[place.end :]
             if self.automaton.accepts(text):
                 out.append(Rival(place.slot, candidate, text))
+        return out
+
+    def unit_places(self, sentence: str) -> list[tuple[Place, list[Rival]]]:
+        """Each duration unit of the sentence with the sentence under the other units, those
+        the grammar can say."""
+        out = []
+        for hit in re.finditer(_UNIT, sentence, flags=re.IGNORECASE):
+            unit, plural = hit.group(1).lower(), hit.group(2)
+            rivals = []
+            for other in UNITS:
+                text = sentence[: hit.start()] + other + plural + sentence[hit.end() :]
+                if other != unit and self.automaton.accepts(text):
+                    rivals.append(Rival("unit", other + plural, text))
+            if rivals:
+                out.append((Place("unit", hit.group(0), hit.start(), hit.end(), True), rivals))
         return out
 
     def _candidates(self, place: Place) -> Iterable[str]:

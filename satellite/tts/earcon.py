@@ -1,6 +1,8 @@
-"""Earcons: two short, soft tones made with numpy, a rising one on wake and a falling one at the
-end of listening. Each is two notes a fourth apart (E5 and A5), about 150 ms in all, with a
-quick raised-cosine attack, an exponential decay and a little second harmonic for warmth."""
+"""Earcons: short, soft tones made with numpy, a rising one on wake and a falling one at the
+end of listening (two notes a fourth apart, E5 and A5, about 150 ms in all), a chime before an
+announcement (E5, A5, E6 rising, 225 ms) and a timer's ring (A5 E5 three times, 450 ms). Each
+note has a quick raised-cosine attack, an exponential decay and a little second harmonic for
+warmth."""
 
 from __future__ import annotations
 
@@ -11,11 +13,19 @@ import numpy as np
 
 from satellite.audio.wavfile import RATE, to_int16
 
-Kind = Literal["wake", "end"]
+Kind = Literal["wake", "end", "announce", "ring"]
 LOW: Final = 659.26
 """E5, in Hz."""
 HIGH: Final = 880.0
 """A5, in Hz."""
+TOP: Final = 1318.51
+"""E6, in Hz."""
+NOTES: Final[dict[str, tuple[float, ...]]] = {
+    "wake": (LOW, HIGH),
+    "end": (HIGH, LOW),
+    "announce": (LOW, HIGH, TOP),
+    "ring": (HIGH, LOW) * 3,
+}
 NOTE_SECONDS: Final = 0.075
 ATTACK_SECONDS: Final = 0.006
 PEAK: Final = 0.5 * 32767
@@ -26,6 +36,9 @@ PEAK: Final = 0.5 * 32767
 class EarconConfig:
     enabled: bool = True
     """Play a tone when the wake word is heard and when listening ends."""
+    announce: bool = True
+    """Play a chime before an announcement (an MQTT `say`); a timer that rings plays its ring
+    whatever this says (only `enabled: false` silences every tone)."""
     volume: int = 60
     """Loudness of the tones, 0..100, before the speaker volume."""
 
@@ -46,11 +59,10 @@ def _note(frequency: float) -> np.ndarray:
 
 
 def earcon(kind: Kind, volume: int = 100) -> np.ndarray:
-    """The `wake` (rising) or `end` (falling) tone as 16 kHz mono int16."""
+    """The `wake` (rising), `end` (falling), `announce` or `ring` tone as 16 kHz mono int16."""
     if not 0 <= volume <= 100:
         raise ValueError(f"volume: expected 0..100, got {volume}")
-    first, second = (LOW, HIGH) if kind == "wake" else (HIGH, LOW)
-    tone = np.concatenate([_note(first), _note(second)])
+    tone = np.concatenate([_note(f) for f in NOTES[kind]])
     return to_int16(tone * PEAK * volume / 100.0)
 
 

@@ -11,6 +11,8 @@ gap, or the closure, between the wake phrase and the first word), and the comman
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from typing import Final
 
 import numpy as np
@@ -26,6 +28,8 @@ SEARCH_TO: Final = round(0.2 * RATE)
 """Where that search stops: later dips are inside the command (measured: docs/LISTENING.md)."""
 PAUSE: Final = round(0.2 * RATE)
 """Non-speech this long between the wake phrase and the decision is a pause after the phrase."""
+LEVEL_SPAN: Final = round(1.5 * RATE)
+"""The audio before the wake decision whose loudness is the wake event's `level`."""
 _HOP: Final = 160
 _WINDOW: Final = 480
 
@@ -63,6 +67,11 @@ def loudness(audio: np.ndarray) -> float:
         return 0.0
     blocks = audio[: frames * VAD_FRAME].astype(np.float64).reshape(frames, VAD_FRAME)
     return float(np.percentile(np.sqrt(np.mean(blocks**2, axis=1)), 95))
+
+
+def dbfs(rms: float) -> float:
+    """An int16 RMS in dB below full scale (-120 for silence), to 0.1 dB."""
+    return round(20 * math.log10(rms / 32768), 1) if rms > 0.00001 * 32768 else -120.0
 
 
 class Listener:
@@ -130,6 +139,7 @@ class Listener:
             return [] if segment is None else [self._segment_event(segment)]
         if wake is None or not self.wake_enabled:
             return []
+        wake = replace(wake, level=dbfs(loudness(self._history[-LEVEL_SPAN:])))
         origin = self._wake_end(wake)
         self.segmenter.begin(origin, after_wake=True)
         segment = self.segmenter.feed(self._history[len(self._history) - (self.samples - origin) :])

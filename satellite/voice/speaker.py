@@ -24,7 +24,7 @@ import numpy as np
 from satellite.audio.sinks import AudioSink
 from satellite.errors import SatelliteError
 from satellite.tts import TtsEngine
-from satellite.tts.earcon import EarconConfig, end_tone, wake_tone
+from satellite.tts.earcon import EarconConfig, Kind, earcon
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ class Announcement:
     text: str
     done: Done | None = None
     volume: int | None = None
+    tone: Kind | None = None
+    """An earcon played first (`announce`, `ring`), when earcons are enabled."""
 
     def finish(self, said: bool) -> None:
         if self.done is None:
@@ -81,16 +83,19 @@ class Speaker:
         """Say `text`; returns when the first audio went out and how long synthesis took."""
         return self.speak_sentences([text])
 
-    def speak_sentences(self, texts: Iterable[str]) -> SpeechTiming:
+    def speak_sentences(
+        self, texts: Iterable[str], tone: Kind | None = None
+    ) -> SpeechTiming:
         """Say each text as soon as `texts` yields it (a streamed reply: the first is heard
-        while the rest are still being written); `synthesis` includes waiting for them."""
+        while the rest are still being written); `synthesis` includes waiting for them.
+        `tone`: an earcon played before the first text, in the same turn of the lock."""
         with self._lock:
             self._stopped.clear()
             start = time.monotonic()
             first: float | None = None
             playing = 0.0
             try:
-                for chunk in self._chunks(texts):
+                for chunk in self._chunks(texts, tone):
                     if self._stopped.is_set():
                         break
                     began = time.monotonic()
@@ -106,27 +111,38 @@ class Speaker:
                 synthesis = time.monotonic() - start - playing
             return SpeechTiming(first, synthesis)
 
-    def _chunks(self, texts: Iterable[str]) -> Iterator[np.ndarray]:
+    def _chunks(self, texts: Iterable[str], tone: Kind | None) -> Iterator[np.ndarray]:
+        """The tone (if any, and earcons are on) just before the first text's audio: nothing
+        at all when `texts` yields nothing."""
+        lead = earcon(tone, self.earcons.volume) if tone and self.earcons.enabled else None
         for text in texts:
+            if lead is not None:
+                yield lead
+                lead = None
             yield from self.tts.synthesize(text)
 
     def chime(self, kind: str) -> None:
         """The wake or end earcon, if enabled; never blocks for long."""
         if not self.earcons.enabled:
             return
-        tone = wake_tone if kind == "wake" else end_tone
         try:
-            self.sink.play(tone(self.earcons.volume))
+            self.sink.play(earcon("wake" if kind == "wake" else "end", self.earcons.volume))
         except SatelliteError as err:
             log.warning("cannot play earcon: %s", err)
 
-    def announce(self, text: str, done: Done | None = None, volume: int | None = None) -> None:
+    def announce(
+        self,
+        text: str,
+        done: Done | None = None,
+        volume: int | None = None,
+        tone: Kind | None = None,
+    ) -> None:
         """Queue `text` for the background thread (after any speech in progress); `done` runs
-        after it; `volume` (0..100) applies to this announcement only."""
+        after it; `volume` (0..100) applies to this announcement only; `tone` is played first."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._announcer, name="speaker", daemon=True)
             self._thread.start()
-        item = Announcement(text, done, volume)
+        item = Announcement(text, done, volume, tone)
         try:
             self._queue.put_nowait(item)
         except queue.Full:
@@ -168,7 +184,7 @@ class Speaker:
             if item.volume is not None:
                 self.sink.set_volume(item.volume)
             try:
-                self.speak(item.text)
+                self.speak_sentences([item.text], item.tone)
             finally:
                 self.sink.set_volume(volume)
             item.finish(not self._stopped.is_set())
