@@ -146,19 +146,12 @@ def _wire(
     speaker = Speaker(tts, sink, config.earcons)
     resources.callback(_logged(speaker.close))
     announcer = Announcer(bus, speaker, clock=lambda: listener.now)
-    ringer = Ringer(speaker, bus.publish, config.timers, clock=lambda: listener.now)
-    bus.subscribe(ringer.on_event)
-    resources.callback(_logged(ringer.close))
+    ringer = _ringer(config, speaker, bus, lambda: listener.now, resources)
     control = Control(speaker, announcer, tasks.submit, sink.set_volume, ringer.stop)
     arbiter = _arbiter(config, bus, tasks, lambda: listener.now)
     publisher = _publisher(config, control, bus, resources, arbiter.on_peer)
     resources.callback(_logged(speaker.stop))  # before the publisher stops: answers the says
-    timers = TimerManager(
-        Path(config.skills.timers_file),
-        ringer.ring,
-        lambda action, timer: bus.publish(timer_event(listener.now, action, timer)),
-    )
-    resources.callback(_logged(timers.close))
+    timers = _timers(config, ringer, bus, lambda: listener.now, resources)
     services = Services(
         config=config.skills,
         publisher=publisher,
@@ -181,6 +174,28 @@ def _wire(
     if publisher is not None:
         publisher.start()  # commands are taken once everything they need is loaded
     return Satellite(config, bus, pipeline, assistant, tasks, publisher, resources)
+
+
+def _ringer(
+    config: Config, speaker: Speaker, bus: Bus, clock: Callable[[], float], resources: ExitStack
+) -> Ringer:
+    ringer = Ringer(speaker, bus.publish, config.timers, clock)
+    bus.subscribe(ringer.on_event)
+    resources.callback(_logged(ringer.close))
+    return ringer
+
+
+def _timers(
+    config: Config, ringer: Ringer, bus: Bus, clock: Callable[[], float], resources: ExitStack
+) -> TimerManager:
+    """The running timers: one that runs out rings; each change is a `timer` event."""
+    timers = TimerManager(
+        Path(config.skills.timers_file),
+        ringer.ring,
+        lambda action, timer: bus.publish(timer_event(clock(), action, timer)),
+    )
+    resources.callback(_logged(timers.close))
+    return timers
 
 
 def _arbiter(config: Config, bus: Bus, tasks: Tasks, clock: Callable[[], float]) -> Arbiter:
