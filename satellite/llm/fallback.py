@@ -86,7 +86,8 @@ class LlmFallback:
         if reply["intent"] == NONE_INTENT:
             return None
         floor = engine.config.min_intent_probability
-        check_pick(reply, text, probability, floor, self.needy)
+        trust = engine.config.openai.trust_unscored_picks
+        check_pick(reply, text, probability, floor, self.needy, trust)
         return self.skills.match(reply["intent"], reply["slots"], text)
 
     def answer(self, text: str, timing: LlmTiming) -> Iterator[str]:

@@ -1,9 +1,11 @@
 """What keeps the language model's intent picks from becoming wrong actions.
 
 The model's pick is carried out only when it is sure (`min_intent_probability` of the name
-among the names), when every slot value it wrote was heard (the value, or its number, is in the
-transcript: a model may not invent the kitchen), and when an intent whose every sentence
-captures a slot got at least one. Otherwise the pick is doubtful: "Sorry, I didn't catch that".
+among the names; a server's pick that came without log-probabilities is not, unless
+`llm.openai.trust_unscored_picks`), when every slot value it wrote was heard (the value, or
+its number, is in the transcript: a model may not invent the kitchen), and when an intent
+whose every sentence captures a slot got at least one. Otherwise the pick is doubtful:
+"Sorry, I didn't catch that".
 
 Base models also need worked examples: `intent_examples` makes one per intent from the skills'
 own sentences (a sample, and what the templates make of it), and adds questions that are no
@@ -106,10 +108,22 @@ def needs_slots(intents: Any, examples: Sequence[tuple[str, str]] = ()) -> set[s
 
 
 def check_pick(
-    reply: Mapping[str, Any], text: str, probability: float | None, floor: float, needy: set[str]
+    reply: Mapping[str, Any],
+    text: str,
+    probability: float | None,
+    floor: float,
+    needy: set[str],
+    trust_unscored: bool = False,
 ) -> None:
-    """Raise `DoubtfulIntent` unless the pick in `reply` may be carried out (see the module)."""
+    """Raise `DoubtfulIntent` unless the pick in `reply` may be carried out (see the module);
+    a pick without a `probability` (a server that sent no log-probabilities) only when
+    `trust_unscored`."""
     name, slots = reply["intent"], reply["slots"]
+    if probability is None and not trust_unscored:
+        raise DoubtfulIntent(
+            f"{name} picked without a probability (the server sent no log-probabilities; "
+            "llm.openai.trust_unscored_picks is off)"
+        )
     if probability is not None and probability < floor:
         raise DoubtfulIntent(f"{name} picked with probability {probability:.2f} < {floor:g}")
     if name in needy and not slots:

@@ -84,11 +84,21 @@ def _choose(
     """One of `allowed` (the likeliest, or drawn at `temperature`) and its share of their
     total probability (softmax at temperature 1)."""
     values = [float(logits[t]) for t in allowed]
-    top = max(values)
-    weights = [math.exp(v - top) for v in values]
+    weights = shares(values)
     if temperature > 0:
+        top = max(values)
         drawn = [math.exp((v - top) / temperature) for v in values]
         best = (rng or random.Random()).choices(range(len(allowed)), weights=drawn)[0]
     else:
         best = max(range(len(allowed)), key=lambda i: weights[i])
-    return allowed[best], weights[best] / sum(weights)
+    return allowed[best], weights[best]
+
+
+def shares(values: Sequence[float]) -> list[float]:
+    """Each of `values` (logits, or log-probabilities) as its share of their total
+    probability (softmax at temperature 1): at a parting, a token's share among the allowed
+    tokens. Also used for a server's picks (`logprobs`)."""
+    top = max(values)
+    weights = [math.exp(v - top) for v in values]
+    total = sum(weights)
+    return [w / total for w in weights]

@@ -6,6 +6,11 @@ asks for `{"intent": NAME, "slots": {...}}`, held to the intents by the server a
 `grammar` of them, or nothing: free JSON), and `answer` streams the reply
 (`"stream": true`), piece by piece, with the last `history_turns` exchanges before it.
 
+The intent pass asks for the tokens' log-probabilities too: the pick's probability among the
+intents (`logprobs`) must reach `min_intent_probability`, as the local engine's must, or the
+pick is not carried out. A server that sends none leaves the pick unscored: doubtful unless
+`llm.openai.trust_unscored_picks`.
+
 While the server cannot be reached, is slower than `response_timeout`, or fails, the local
 engine answers if one was loaded beside it (`llm.openai.fallback`); else the error goes to
 the assistant, which says a short apology. After a failure the server is left alone for
@@ -25,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from satellite.llm.config import LlmConfig
 from satellite.llm.gbnf import intent_grammar
+from satellite.llm.logprobs import TOP_LOGPROBS, intent_names, pick_probability
 from satellite.llm.prompt import LlmError
 from satellite.llm.schema import describe_schema
 from satellite.llm.sse import Api
@@ -63,7 +69,8 @@ class OpenAiEngine:
         self.remote_turns = 0
         self.fallback_turns = 0
         self.last_intent_probability: float | None = None
-        """The fallback's belief in its last pick; None for the server's (it gives none)."""
+        """The belief in the last pick (the server's model's, from its log-probabilities, or
+        the fallback's); None when the server sent no log-probabilities (unscored)."""
 
     def close(self) -> None:
         """End the requests under way and refuse new ones (at shutdown)."""
@@ -85,6 +92,8 @@ class OpenAiEngine:
             self._check_up()
             answer = self.api.post(PATH, self._intent_request(text, schema))
             reply = _parse_intent(_message(answer))
+            names = intent_names(schema)
+            self.last_intent_probability = pick_probability(answer, reply.get("intent"), names)
         except LlmError as err:
             if not isinstance(err, BadReply):  # the server works; its model wrote nonsense
                 self._failed(err)
@@ -156,6 +165,7 @@ class OpenAiEngine:
         system = INTENT_PROMPT.format(intents=describe_schema(schema))
         messages = [{"role": "system", "content": system}, {"role": "user", "content": text}]
         body = self._body(messages, self.config.intent_temperature)
+        body["logprobs"], body["top_logprobs"] = True, TOP_LOGPROBS
         constraint = self.remote.intent_constraint
         if constraint == "json_schema":
             body["response_format"] = {

@@ -38,6 +38,11 @@ class OpenAiConfig:
     only in the prompt, the reply parsed as free JSON). Whichever it is, the reply is checked
     against the intents before anything is done; a reply that is not one of them is not acted
     on (the turn says "Sorry, I didn't catch that")."""
+    trust_unscored_picks: bool = False
+    """Carry out the server's intent picks when it sends no token log-probabilities (some
+    servers do not): then nothing tells how sure its model was, and by default such a pick
+    is doubtful ("Sorry, I didn't catch that"). Turn it on only for a server whose model you
+    trust; a pick is still checked against the intents and their slots."""
     fallback: bool = False
     """Load the local model (`llm.model`) too and let it answer while the server cannot;
     without it such a turn is answered with a short apology."""
