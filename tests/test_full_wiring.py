@@ -87,7 +87,7 @@ def test_config_selects_the_full_engines() -> None:
     assert config.llm.enabled and config.llm.n_ctx == 1024
     defaults = Config()
     assert (defaults.stt.engine, defaults.tts.engine, defaults.llm.enabled) == (
-        "sphinx",
+        "moonshine",
         "espeak",
         False,
     )
