@@ -10,7 +10,7 @@ Schema (every key optional):
              refractory, tflite_library
     vad:     aggressiveness, speech_start, end_silence, no_speech_timeout, max_utterance
     timeouts: listening, thinking, speaking
-    stt:     engine (auto|sphinx|moonshine), moonshine: {...}, sphinx settings
+    stt:     engine (auto|moonshine|sphinx), moonshine: {...}, sphinx settings
     tts:     engine (auto|espeak|piper), piper: {...}, espeak settings
     llm:     enabled (unset: on in `full`), model, n_ctx, ... (satellite.llm.config.LlmConfig)
 
@@ -226,7 +226,7 @@ class ProfileEngines:
 
 
 PROFILE_ENGINES: Final = {
-    "lite": ProfileEngines("sphinx", "espeak", llm=False),
+    "lite": ProfileEngines("moonshine", "espeak", llm=False),
     "full": ProfileEngines("moonshine", "piper", llm=True),
 }
 

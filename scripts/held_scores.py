@@ -2,7 +2,7 @@
 corpus: what the thresholds of `stt.moonshine.hold` are set from (docs/RECOGNITION.md).
 
 Usage (from the checkout):
-    python scripts/held_scores.py --out scores.json [--split tune|held_out|all]
+    python scripts/held_scores.py --out scores.json [--split tune|held_out|all] [--pads 0,0.3]
     python scripts/held_scores.py --calibrate scores.json
 
 Each take's first utterance is cut by the satellite's own wake word and VAD (the full profile
@@ -55,18 +55,22 @@ def first_utterance(listener: Listener, audio: np.ndarray) -> np.ndarray | None:
     return found[0].audio if found else None
 
 
-def measure(models: str, split: str) -> list[dict[str, Any]]:
+def measure(models: str, split: str, pads: list[float]) -> dict[float, list[dict[str, Any]]]:
+    """The rows of every take, once per padding (`hold.pad`) of the same cut utterances."""
     specs = select(corpus_specs(), split)
     takes = CorpusBuilder(Speaker(models), Recordings(models)).build(specs)
-    rows = []
+    rows: dict[float, list[dict[str, Any]]] = {pad: [] for pad in pads}
     with tempfile.TemporaryDirectory() as state:
         config = corpus_config(models, "full", state)
         listener = load_listener(config)
         intents = SkillSet(config.skills).intents
-        held = HeldMoonshine(load_moonshine(config.stt.moonshine, models), intents, OPEN)
+        moonshine = load_moonshine(config.stt.moonshine, models)
+        held = {pad: HeldMoonshine(moonshine, intents, replace(OPEN, pad=pad)) for pad in pads}
         for take in takes:
-            rows.append(_row(take.spec, held, first_utterance(listener, take.audio)))
-            print(json.dumps(rows[-1]), file=sys.stderr)
+            audio = first_utterance(listener, take.audio)
+            for pad in pads:
+                rows[pad].append(_row(take.spec, held[pad], audio))
+                print(json.dumps({"pad": pad, **rows[pad][-1]}), file=sys.stderr)
     return rows
 
 
@@ -222,19 +226,26 @@ def main() -> None:
     parser.add_argument("--models", default=default_models_dir())
     parser.add_argument("--split", default="all")
     parser.add_argument("--out")
+    parser.add_argument(
+        "--pads", default="0", help="comma-separated hold.pad seconds; more than one: --out per pad"
+    )
     parser.add_argument("--calibrate")
     args = parser.parse_args()
     if args.calibrate:
         rows = json.loads(Path(args.calibrate).read_text())
-        config = calibrate(rows)
-        print(config)
-        for split in ("tune", "held_out"):
-            for family in ("espeak", "piper", "human"):
-                part = [r for r in rows if r["split"] == split and r["family"] == family]
-                print(split, family, tally(part, config))
+        for name, config in (("defaults", HoldConfig()), ("calibrated", calibrate(rows))):
+            print(name, config)
+            for split in ("tune", "held_out"):
+                for family in ("espeak", "piper", "human"):
+                    part = [r for r in rows if r["split"] == split and r["family"] == family]
+                    print(" ", split, family, tally(part, config))
         return
-    rows = measure(args.models, args.split)
-    Path(args.out).write_text(json.dumps(rows, indent=1))
+    pads = [float(p) for p in args.pads.split(",")]
+    for pad, rows in measure(args.models, args.split, pads).items():
+        out = Path(args.out)
+        if len(pads) > 1:
+            out = out.with_name(f"{out.stem}-pad{pad:g}{out.suffix}")
+        out.write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

@@ -78,7 +78,8 @@ def test_the_full_profile_picks_moonshine_llm_and_piper(full_models: Path, tmp_p
         True,
     )
     lite = Config.from_dict({"models": {"profile": "lite"}, "llm": {"enabled": True}})
-    assert (lite.stt.engine, lite.tts.engine, lite.llm.enabled) == ("sphinx", "espeak", True)
+    assert (lite.stt.engine, lite.tts.engine, lite.llm.enabled) == ("moonshine", "espeak", True)
+    assert lite.stt.moonshine.hold.enabled
 
 
 def replay(config: Path, *files: Path) -> list[dict]:

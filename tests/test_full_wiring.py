@@ -87,7 +87,7 @@ def test_config_selects_the_full_engines() -> None:
     assert config.llm.enabled and config.llm.n_ctx == 1024
     defaults = Config()
     assert (defaults.stt.engine, defaults.tts.engine, defaults.llm.enabled) == (
-        "sphinx",
+        "moonshine",
         "espeak",
         False,
     )
@@ -116,8 +116,12 @@ def test_missing_full_models_say_how_to_get_them(tmp_path: Path) -> None:
         load_assistant(config)
     with pytest.raises(ModelError, match=r"Piper voice.*--profile full"):
         open_tts(config.tts, config.models.dir)
-    llm_only = Config.from_dict(
-        {"llm": {"enabled": True}, "models": {"dir": str(tmp_path / "empty")}}
+    llm_only = Config.from_dict(  # pocketsphinx needs no model file: the language model's is missed
+        {
+            "llm": {"enabled": True},
+            "stt": {"engine": "sphinx"},
+            "models": {"dir": str(tmp_path / "empty")},
+        }
     )
     with pytest.raises(ModelError, match=r"language model.*--profile full"):
         load_assistant(llm_only)

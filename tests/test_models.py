@@ -366,7 +366,8 @@ def test_missing_manifest_and_duplicate_paths(tmp_path: Path) -> None:
 
 def test_real_manifest_profiles_templates_and_licences() -> None:
     manifest = Manifest.load(REAL_MANIFEST)
-    assert manifest.profile("lite") == ("melspectrogram", "embedding", "hey_jarvis")
+    lite = ("melspectrogram", "embedding", "hey_jarvis", "moonshine_tiny")
+    assert manifest.profile("lite") == lite
     assert manifest.profile("full") == (
         "melspectrogram",
         "embedding",
@@ -460,16 +461,16 @@ def test_real_lite_profile_pull(tmp_path: Path) -> None:
     store = ModelStore(Manifest.load(REAL_MANIFEST), tmp_path)
     names = store.manifest.profile("lite")
     results = store.pull(names, progress=lambda p: None)
-    assert [r.model for r in results] == list(names)
-    for name in names:
-        file = store.manifest.model(name).files[0]
-        path = store.path(name)
+    files = [file for name in names for file in store.manifest.model(name).files]
+    each = [name for name in names for _ in store.manifest.model(name).files]
+    assert [r.model for r in results] == each  # one result per file
+    for file in files:
+        path = tmp_path / file.path
         assert path.stat().st_size == file.size
         assert hashlib.sha256(path.read_bytes()).hexdigest() == file.sha256
     assert store.verify(names) == []
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        store.manifest.model(n).files[0].path for n in names
-    )
+    pulled = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert sorted(str(p.relative_to(tmp_path)) for p in pulled) == sorted(f.path for f in files)
 
 
 # --- the command line -------------------------------------------------------------------------

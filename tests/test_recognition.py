@@ -1,6 +1,7 @@
 """Issue 11's targets on the whole recognition corpus (tests/recognition_corpus.py), through the
-real satellite: Moonshine tiny held to the skills, in the full profile (language model off) and
-as the lite profile's recogniser. What is asserted is what was measured (docs/RECOGNITION.md):
+real satellite: Moonshine tiny held to the skills, the default recogniser of the full profile
+(language model off) and of the lite profile. What is asserted is what was measured
+(docs/RECOGNITION.md):
 no wrong slot value and no out-of-grammar action in any voice family, nothing without the wake
 word, and the share of woken commands right on the held-out half at least the floor below.
 """
@@ -18,8 +19,6 @@ from tests.recognition_summary import confusions, describe, grouped
 from tests.recordings import Recordings
 from tests.voices import Speaker
 
-HELD: Final = {"stt": {"engine": "moonshine"}}
-"""The lite profile with Moonshine held to the skills as its recogniser."""
 FLOOR: Final = {"espeak": 60.0, "piper": 85.0}
 """Right % of the held-out commands that woke the satellite, per voice family (measured
 2026-12-02: see docs/RECOGNITION.md)."""
@@ -45,8 +44,7 @@ def results(
     assert store.verify(["moonshine_tiny"]) == []
     profile = request.param
     state = tmp_path_factory.mktemp(f"corpus-{profile}")
-    overrides = HELD if profile == "lite" else {}
-    config = corpus_config(models_dir, profile, state, overrides)
+    config = corpus_config(models_dir, profile, state)  # both profiles' default recogniser
     assert config.stt.engine == "moonshine" and config.stt.moonshine.hold.enabled
     scorer = Scorer.for_config(config)
     try:

@@ -196,6 +196,7 @@ def test_the_scorer_runs_the_real_lite_satellite(lite: Scorer, corpus: list[Corp
 
 def test_the_satellite_is_the_assembly_s(lite: Scorer) -> None:
     assert isinstance(lite.satellite, Satellite)
-    assert lite.satellite.config.stt.engine == "sphinx"
+    assert lite.satellite.config.stt.engine == "moonshine"
+    assert lite.satellite.config.stt.moonshine.hold.enabled
     assert lite.satellite.config.llm.enabled is False
     assert "desk lamp" in lite.satellite.config.skills.devices

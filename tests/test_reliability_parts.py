@@ -149,12 +149,16 @@ def test_site_id_is_checked_with_mqtt_off(tmp_path: Path) -> None:
 
 def test_run_refuses_a_model_damaged_at_its_size(tmp_path: Path, models_dir: Path) -> None:
     """Before: `run` checked sizes only; a file with the right size and wrong bytes loaded."""
+    from satellite.models.manifest import Manifest
+
     store = tmp_path / "models"
     store.mkdir()
-    for name in ("manifest.yaml", "melspectrogram.onnx", "embedding_model.onnx"):
+    manifest = Manifest.load(models_dir / "manifest.yaml")
+    lite = [f.path for name in manifest.profile("lite") for f in manifest.model(name).files]
+    for name in ("manifest.yaml", *lite):  # Moonshine tiny among them
+        (store / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(models_dir / name, store / name)
     wake = store / "hey_jarvis_v0.1.onnx"
-    shutil.copy(models_dir / wake.name, wake)
     config = tmp_path / "config.yaml"
     config.write_text(
         f"models:\n  dir: {store}\nmqtt:\n  enabled: false\n"

@@ -46,6 +46,7 @@ def write_serve_config(folder: Path, models_dir: Path) -> Path:
     path = folder / "serve.yaml"
     path.write_text(
         f"models:\n  dir: {models_dir}\nskills:\n  state_dir: {folder / 'state'}\nlog_level: INFO\n"
+        "stt:\n  engine: sphinx\n"  # pocketsphinx pinned: what this file was measured with
     )
     return path
 

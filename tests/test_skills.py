@@ -230,6 +230,8 @@ HA_PHRASINGS = [
     ("cancel that timer", "HassCancelTimer", {}),
     ("cancel all timers", "HassCancelTimer", {}),
     ("stop all of my timers", "HassCancelTimer", {}),
+    ("turn off the timer", "HassCancelTimer", {}),  # ours: Home Assistant has no "turn off"
+    ("switch the five minute timer off", "HassCancelTimer", {"minutes": 5}),
     # Time and date
     ("what's the time", "HassGetCurrentTime", {}),
     ("whats the time", "HassGetCurrentTime", {}),

@@ -38,9 +38,15 @@ END_TO_END: Final = (
 CHAIN: Final = ("vad_tail", "stt", "nlu", "action", "tts_first_audio")
 """The stages between the end of speech and the first reply audio, in order (the chart). With a
 language model, NLU includes its intent pass; its answers have their own bar."""
-LOADS: Final = ("wake", "vad", "skills", "stt_grammar", "stt_decoder", "tts")
+STT_LOADS: Final = {
+    "moonshine": ("stt_moonshine", "stt_held"),
+    "sphinx": ("stt_grammar", "stt_decoder"),
+}
+"""The recogniser's components whose load time is measured, per `stt.engine`: Moonshine then
+the skills' sentences compiled for it; pocketsphinx's grammar then its decoder."""
+LOADS: Final = ("wake", "vad", "skills", *STT_LOADS["moonshine"], "tts")
 """Components of the lite profile whose load time is measured, in load order."""
-FULL_LOADS: Final = ("wake", "vad", "skills", "stt_moonshine", "llm", "tts")
+FULL_LOADS: Final = ("wake", "vad", "skills", *STT_LOADS["moonshine"], "llm", "tts")
 """The same for the full profile."""
 
 
@@ -54,6 +60,17 @@ class Profile:
 
     def has(self, stage: Stage) -> bool:
         return self.llm or not stage.llm
+
+    def loads_with(self, stt_engine: str, hold: bool = True) -> tuple[str, ...]:
+        """`loads` for the recogniser configured (`stt.engine`; Moonshine not held: no
+        sentences to compile)."""
+        wanted: tuple[str, ...] = STT_LOADS.get(stt_engine, ())
+        if stt_engine == "moonshine" and not hold:
+            wanted = wanted[:1]
+        stt = {name for names in STT_LOADS.values() for name in names}
+        loads = [name for name in self.loads if name not in stt]
+        at = loads.index("skills") + 1
+        return (*loads[:at], *wanted, *loads[at:])
 
 
 PROFILES: Final = {

@@ -37,7 +37,8 @@ def load_times(config: Config, data: dict[str, Any]) -> dict[str, Any]:
 
     loaders = _loaders(config)
     times: dict[str, float] = {}
-    for name in PROFILES[config.models.profile].loads:
+    hold = config.stt.moonshine.hold.enabled
+    for name in PROFILES[config.models.profile].loads_with(config.stt.engine, hold):
         began = time.perf_counter()
         loaders[name]()
         times[name] = _ms(time.perf_counter() - began)
@@ -95,12 +96,17 @@ def _full_loaders(config: Config, made: dict[str, Any]) -> dict[str, Callable[[]
         models = config.models
         made["stt"] = load_moonshine(config.stt.moonshine, models.dir, models.manifest)
 
+    def held() -> None:
+        from satellite.stt.held import HeldMoonshine
+
+        made["stt"] = HeldMoonshine(made["stt"], made["skills"].intents, config.stt.moonshine.hold)
+
     def llm() -> None:
         from satellite.app.loaders import load_llm
 
         made["llm"] = load_llm(config.llm, config.models.dir, config.models.manifest)
 
-    return {"stt_moonshine": moonshine, "llm": llm}
+    return {"stt_moonshine": moonshine, "stt_held": held, "llm": llm}
 
 
 def openwakeword_loop(config: Config, data: dict[str, Any]) -> dict[str, Any]:

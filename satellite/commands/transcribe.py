@@ -31,12 +31,15 @@ def run(args: argparse.Namespace, config: Config) -> int:
             failed += 1
             continue
         result = assistant.stt.transcribe(audio)
-        match = None if result.rejected else assistant.skills.recognize(result.text)
+        # speech that is not a sentence of the skills never goes to the templates
+        unmatched = result.rejected or result.out_of_grammar
+        match = None if unmatched else assistant.skills.recognize(result.text)
         out = {
             "file": path,
             "text": result.text,
             "confidence": round(result.confidence, 3),
             "rejected": result.rejected,
+            "out_of_grammar": result.out_of_grammar,
             "reason": result.reason,
             "intent": None if match is None else {"name": match.intent, "slots": match.slots},
         }
@@ -44,6 +47,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
             print(json.dumps(out))
         elif result.rejected:
             print(f"{path}: (not recognised: {result.reason})")
+        elif result.out_of_grammar:
+            print(f"{path}: {result.text}  (not a sentence of the skills: {result.reason})")
         else:
             intent = "" if match is None else f"  → {match.intent} {match.slots}"
             print(f"{path}: {result.text}{intent}")

@@ -1,5 +1,6 @@
-"""Speech-to-text. The `lite` profile's engine is pocketsphinx held to a grammar compiled from
-the skills' sentence templates (`satellite.stt.grammar`, `satellite.stt.sphinx`).
+"""Speech-to-text. Both profiles' engine is Moonshine tiny held to the skills' sentences
+(`satellite.stt.held`); pocketsphinx held to a grammar compiled from the same templates
+(`satellite.stt.grammar`, `satellite.stt.sphinx`) is the lighter option (`engine: sphinx`).
 
 A closed grammar forces any speech onto one of its sentences, so the engine also decides whether
 what it heard was one of them at all: a `Transcript` is a sentence of the grammar, speech that
@@ -60,8 +61,9 @@ class SttConfig:
     """The `stt` section of the configuration."""
 
     engine: Literal["auto", "sphinx", "moonshine", "wyoming"] = "auto"
-    """Speech-to-text engine: `sphinx` is pocketsphinx held to a grammar of the skills'
-    sentences (lite); `moonshine` is open-vocabulary Moonshine on onnxruntime (full);
+    """Speech-to-text engine: `moonshine` is Moonshine on onnxruntime, held to the skills'
+    sentences unless `moonshine.hold.enabled` is off (both profiles' default); `sphinx` is
+    pocketsphinx held to a grammar of the skills' sentences (lighter, less accurate);
     `wyoming` is a Wyoming server on another box (docs/REMOTE.md); `auto` is the one of
     `models.profile`."""
     incremental: bool = False

@@ -76,6 +76,14 @@ def matchable(sentence: str) -> str:
     return " ".join(normalize(sentence).replace("-", " ").split())
 
 
+def padded(samples: np.ndarray, seconds: float) -> np.ndarray:
+    """Float audio with `seconds` of silence before and after it."""
+    if seconds <= 0:
+        return samples
+    silence = np.zeros(round(seconds * RATE), dtype=np.float32)
+    return np.concatenate([silence, samples, silence])
+
+
 class HeldMoonshine:
     """`transcribe(audio) -> Transcript`; `set_intents` after the skills are reloaded."""
 
@@ -129,7 +137,7 @@ class HeldMoonshine:
             return Heard("", nothing=f"too short ({seconds:.2f} s)")
         with self.recognizer.lock:
             self.steps.interrupt.clear()  # a partial decode interrupted for this one
-            return self._hear(samples)
+            return self._hear(padded(samples, self.config.pad))
 
     def interrupt(self) -> None:
         """Stop a partial decode under way (`Interrupted`), for a whole utterance's."""

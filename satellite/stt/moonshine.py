@@ -1,4 +1,4 @@
-"""Moonshine (open-vocabulary speech to text) on onnxruntime, for the `full` profile.
+"""Moonshine (open-vocabulary speech to text) on onnxruntime, the default of both profiles.
 
 A model folder holds `encoder_model.onnx`, `decoder_model_merged.onnx` and `tokenizer.json`
 (Hugging Face `UsefulSensors/moonshine`, `onnx/merged/{tiny|base}/{float|quantized}/`).
@@ -163,7 +163,8 @@ def _load_tokenizer(path: Path) -> Any:
     try:
         from tokenizers import Tokenizer
     except ImportError as err:
-        raise ModelError("Moonshine needs `tokenizers`: pip install 'satellite[full]'") from err
+        hint = "pip install 'tokenizers>=0.20' (a core dependency)"
+        raise ModelError(f"Moonshine needs `tokenizers`: {hint}") from err
     if not path.is_file():
         raise ModelError(f"tokenizer file not found: {path} (run `satellite models pull`)")
     try:

@@ -35,7 +35,7 @@ class HoldConfig:
     """The second search's width, when the first found no sentence."""
     min_lr: float = -1.0
     """Lowest (sentence minus free) log-probability per free-decode token."""
-    min_token: float = -7.0
+    min_token: float = -6.0
     """Lowest log-probability of any one token of the sentence."""
     min_end: float = -2.0
     """Lowest log-probability of the end token right after the sentence."""
@@ -44,7 +44,7 @@ class HoldConfig:
     min_coverage: float = 0.0
     """Lowest share of the confidently heard free words that the sentence says (off: on the
     corpus every value above 0 lost commands and stopped no wrong action)."""
-    min_length: float = 0.55
+    min_length: float = 0.6
     """Lowest ratio of the sentence's words to the free decode's: speech that goes on beyond a
     command ("what time is it in tokyo, you know") is longer than the command."""
     confident: float = -1.0
@@ -55,6 +55,9 @@ class HoldConfig:
     """The same for an area, a device name or any other listed value."""
     unheard_margin: float = 2.5
     """The same for a value the free decode did not say."""
+    pad: float = 0.0
+    """Seconds of silence put before and after the utterance before Moonshine hears it (it
+    often ends at once on speech the VAD cut close)."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.beam <= 64:
@@ -68,6 +71,8 @@ class HoldConfig:
             raise ValueError(f"min_length: expected 0..1, got {self.min_length}")
         if not 0.0 <= self.min_coverage <= 1.0:
             raise ValueError(f"min_coverage: expected 0..1, got {self.min_coverage}")
+        if not 0.0 <= self.pad <= 2.0:
+            raise ValueError(f"pad: expected 0..2 seconds, got {self.pad}")
         for name in ("number_margin", "name_margin", "unheard_margin"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}: expected a margin >= 0")
