@@ -19,6 +19,13 @@ class SessionOptions:
     arena: bool = False
     """onnxruntime's CPU memory arena. Off: buffers go back to the allocator after each run
     (Moonshine tiny kept 45 MB more after one transcription with it: memory_breakdown.py)."""
+    mem_pattern: bool = True
+    """onnxruntime's memory pattern: one block planned for a run's tensors. Off: each tensor
+    its own allocation, freed as soon as it is dead (the joe voice's peak on a 45-word
+    sentence -3 MB, no slower; scripts/session_options.py)."""
+    prepack: bool = True
+    """onnxruntime's pre-packed copies of constant weights. Off: the weights are held once
+    (Moonshine tiny -5 MB, the joe voice's peak -5 MB, no slower; scripts/session_options.py)."""
 
 
 HEAP_MMAP_THRESHOLD: Final = 1 << 20
@@ -26,6 +33,12 @@ HEAP_MMAP_THRESHOLD: Final = 1 << 20
 back when freed. glibc's default threshold rises after the first large free, up to 32 MB,
 and a voice's per-run tensors then pile up in the heap: the joe voice peaked at +119 MB on a
 13 s sentence made in pieces, +58 MB with this (scripts/memory_breakdown.py)."""
+
+
+HEAP_ARENAS: Final = 2
+"""glibc heaps (M_ARENA_MAX; its default is 8 per core): each thread that allocates (audio,
+MQTT, the engines' workers) otherwise may get a heap of its own, and freed memory in one
+is not reused by another."""
 
 
 def open_session(path: str | Path, options: SessionOptions | None = None) -> Any:
@@ -45,6 +58,9 @@ def open_session(path: str | Path, options: SessionOptions | None = None) -> Any
     so.graph_optimization_level = _LEVELS[options.optimization](ort)
     so.log_severity_level = 3
     so.enable_cpu_mem_arena = options.arena
+    so.enable_mem_pattern = options.mem_pattern
+    if not options.prepack:
+        so.add_session_config_entry("session.disable_prepacking", "1")
     try:
         return ort.InferenceSession(str(path), sess_options=so, providers=["CPUExecutionProvider"])
     except Exception as err:  # onnxruntime raises its own untyped errors
@@ -53,14 +69,16 @@ def open_session(path: str | Path, options: SessionOptions | None = None) -> Any
         ) from err
 
 
-def bound_heap(threshold: int = HEAP_MMAP_THRESHOLD) -> None:
-    """Fix glibc's mmap threshold at `threshold` bytes, for the whole process (elsewhere
-    nothing)."""
+def bound_heap(threshold: int = HEAP_MMAP_THRESHOLD, arenas: int = HEAP_ARENAS) -> None:
+    """Fix glibc's mmap threshold at `threshold` bytes and its heaps at `arenas`, for the
+    whole process (elsewhere nothing)."""
     import contextlib
     import ctypes
 
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, threshold)
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, threshold)
+        libc.mallopt(_M_ARENA_MAX, arenas)
 
 
 def release_memory() -> None:
@@ -73,6 +91,7 @@ def release_memory() -> None:
 
 
 _M_MMAP_THRESHOLD: Final = -3
+_M_ARENA_MAX: Final = -8
 """glibc's mallopt parameter number (malloc.h)."""
 
 _LEVELS: dict[str, Any] = {
