@@ -7,8 +7,10 @@ A variant is a `+`-joined list of changes to the sessions as the engines open th
 `mainline` (as the engines open them today, with mem_pattern and prepack as given), `pattern`
 / `nopattern` (onnxruntime's memory pattern on / off), `prepack` / `noprepack` (pre-packed
 weights on / off), `nofold` (no constant folding), `trim` (malloc_trim after loading and after
-each run). Moonshine: RSS added by loading the encoder, decoder and tokenizer, RSS after three
-transcriptions of a 2.7 s utterance, and CPU time per transcription. Piper: RSS added by
+each run), `plain` (Moonshine's decoder file as it is, not the leaner copy of
+`satellite.stt.moonshine_graph`). Moonshine: RSS added by loading the encoder, decoder and
+tokenizer, RSS after three transcriptions of a 2.7 s utterance, and CPU time per
+transcription. Piper: RSS added by
 loading the voice, the peak above it while speaking the longest reply sentence (45 words, in
 pieces of 40 phonemes), and its CPU time. The models must be in the models folder
 (`satellite models pull --profile full`) and one test utterance in the bench's cache
@@ -29,12 +31,18 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 VARIANTS = {
-    "moonshine": ("pattern+prepack", "noprepack", "trim+noprepack", "nofold+trim+noprepack"),
+    "moonshine": (
+        "plain+pattern+prepack",
+        "plain+noprepack",
+        "plain+trim+noprepack",
+        "trim+noprepack",
+    ),
     "piper": ("pattern+prepack", "noprepack", "nopattern+prepack", "nopattern+noprepack"),
 }
-"""`pattern+prepack` is how the sessions were opened before (without `trim`); today's are
-`trim+noprepack` (Moonshine) and `nopattern+noprepack` (Piper, which trims after each sentence
-whatever the variant)."""
+"""`plain+pattern+prepack` (Moonshine) and `pattern+prepack` (Piper) are how the sessions were
+opened before (without `trim`); today's are `trim+noprepack` (Moonshine, with the leaner
+decoder) and `nopattern+noprepack` (Piper, which trims after each sentence whatever the
+variant)."""
 
 
 def status() -> dict[str, float]:
@@ -79,13 +87,14 @@ def patch_sessions(variant: str) -> None:
         moonshine.release_memory = held.release_memory = lambda: None  # type: ignore[assignment]
 
 
-def measure_moonshine(models: Path) -> dict[str, float]:
+def measure_moonshine(models: Path, variant: str) -> dict[str, float]:
     import numpy as np
 
-    from satellite.stt.moonshine import MoonshineRecognizer
+    from satellite.stt.moonshine import MoonshineConfig, MoonshineRecognizer
 
+    config = MoonshineConfig(compact="plain" not in variant.split("+"))
     before = status()["VmRSS"]
-    stt = MoonshineRecognizer(models / "moonshine" / "tiny")
+    stt = MoonshineRecognizer(models / "moonshine" / "tiny", config)
     loaded = status()["VmRSS"]
     utterance = sorted((Path.home() / ".cache/satellite/test-speech").glob("*.npy"))[5]
     audio = np.concatenate([np.load(utterance)] * 2)
@@ -131,7 +140,7 @@ def one(engine: str, variant: str) -> None:
 
     patch_sessions(variant)
     models = Path(default_models_dir())
-    found = measure_moonshine(models) if engine == "moonshine" else measure_piper(models)
+    found = measure_moonshine(models, variant) if engine == "moonshine" else measure_piper(models)
     print(json.dumps({k: round(v, 1) for k, v in found.items()}))
 
 

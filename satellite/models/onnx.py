@@ -21,8 +21,8 @@ class SessionOptions:
     (Moonshine tiny kept 45 MB more after one transcription with it: memory_breakdown.py)."""
     mem_pattern: bool = True
     """onnxruntime's memory pattern: one block planned for a run's tensors. Off: each tensor
-    its own allocation, freed as soon as it is dead (the joe voice's peak on a 45-word
-    sentence -3 MB, no slower; scripts/session_options.py)."""
+    its own allocation (the joe voice's peak on a 45-word sentence: -3 MB in one run, +2 MB
+    in another: no gain that holds; scripts/session_options.py)."""
     prepack: bool = True
     """onnxruntime's pre-packed copies of constant weights. Off: the weights are held once
     (Moonshine tiny -5 MB, the joe voice's peak -5 MB, no slower; scripts/session_options.py)."""
