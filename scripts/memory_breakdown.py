@@ -34,7 +34,7 @@ LONG_SENTENCE = (
 """The longest sentence a reply may have: 96 tokens, three sentences (llm.max_tokens)."""
 SETTINGS = (
     ("pieces of 40 phonemes, heap bounded (before)", ["--sessions-as-before", "--plain-decoder"]),
-    ("and session options, trims, 2 heaps", ["--plain-decoder"]),
+    ("and no pre-packing, trims", ["--plain-decoder"]),
     ("and Moonshine's leaner decoder (today)", []),
     ("today, and llama.cpp n_batch 32", ["--batch", "32"]),
 )
@@ -125,8 +125,7 @@ def _moonshine_with_arena() -> None:
 
 
 def _sessions_as_before() -> None:
-    """onnxruntime's memory pattern and pre-packing on, no trim after Moonshine's runs,
-    glibc's own number of heaps."""
+    """onnxruntime's pre-packing on, no trim after Moonshine's load and runs."""
     from satellite.models import onnx
     from satellite.stt import held, moonshine
 
@@ -136,13 +135,11 @@ def _sessions_as_before() -> None:
         )
         return onnx.open_session(path, chosen)  # type: ignore[arg-type]
 
-    bound = onnx.bound_heap
     moonshine.open_session = opened  # type: ignore[assignment]
     from satellite.tts import piper
 
     piper.open_session = opened  # type: ignore[assignment]
     moonshine.release_memory = held.release_memory = lambda: None  # type: ignore[assignment]
-    onnx.bound_heap = lambda *_: bound(arenas=64)  # type: ignore[assignment]
 
 
 def main() -> None:
@@ -162,7 +159,7 @@ def main() -> None:
     parser.add_argument(
         "--sessions-as-before",
         action="store_true",
-        help="ONNX sessions as before (memory pattern, pre-packing, no trims, glibc's heaps)",
+        help="ONNX sessions as before (pre-packing, no trims after Moonshine's runs)",
     )
     parser.add_argument(
         "--plain-decoder", action="store_true", help="Moonshine's decoder file as it is"

@@ -35,12 +35,6 @@ and a voice's per-run tensors then pile up in the heap: the joe voice peaked at 
 13 s sentence made in pieces, +58 MB with this (scripts/memory_breakdown.py)."""
 
 
-HEAP_ARENAS: Final = 2
-"""glibc heaps (M_ARENA_MAX; its default is 8 per core): each thread that allocates (audio,
-MQTT, the engines' workers) otherwise may get a heap of its own, and freed memory in one
-is not reused by another."""
-
-
 def open_session(path: str | Path, options: SessionOptions | None = None) -> Any:
     """Open `path` with onnxruntime on the CPU; a bad file raises `ModelError` naming it.
     The first call bounds the heap (`HEAP_MMAP_THRESHOLD`): the sessions' per-run tensors
@@ -69,16 +63,15 @@ def open_session(path: str | Path, options: SessionOptions | None = None) -> Any
         ) from err
 
 
-def bound_heap(threshold: int = HEAP_MMAP_THRESHOLD, arenas: int = HEAP_ARENAS) -> None:
-    """Fix glibc's mmap threshold at `threshold` bytes and its heaps at `arenas`, for the
-    whole process (elsewhere nothing)."""
+def bound_heap(threshold: int = HEAP_MMAP_THRESHOLD) -> None:
+    """Fix glibc's mmap threshold at `threshold` bytes, for the whole process (elsewhere
+    nothing). Capping glibc's heaps as well (M_ARENA_MAX 2) measured nothing: the bench's
+    peak 1,115 MB without, 1,117 MB with (docs/FULL_PROFILE.md)."""
     import contextlib
     import ctypes
 
     with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(_M_MMAP_THRESHOLD, threshold)
-        libc.mallopt(_M_ARENA_MAX, arenas)
+        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, threshold)
 
 
 def release_memory() -> None:
@@ -91,7 +84,6 @@ def release_memory() -> None:
 
 
 _M_MMAP_THRESHOLD: Final = -3
-_M_ARENA_MAX: Final = -8
 """glibc's mallopt parameter number (malloc.h)."""
 
 _LEVELS: dict[str, Any] = {
