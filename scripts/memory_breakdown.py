@@ -33,9 +33,9 @@ LONG_SENTENCE = (
 )
 """The longest sentence a reply may have: 96 tokens, three sentences (llm.max_tokens)."""
 SETTINGS = (
-    ("before: sentences whole, glibc's heap", ["--max-phonemes", "1000", "--glibc-heap"]),
-    ("pieces of 40 phonemes, glibc's heap", ["--glibc-heap"]),
-    ("pieces of 40 phonemes, heap bounded (today)", []),
+    ("pieces of 40 phonemes, heap bounded (before)", ["--sessions-as-before", "--plain-decoder"]),
+    ("and no pre-packing, trims", ["--plain-decoder"]),
+    ("and Moonshine's leaner decoder (today)", []),
     ("today, and llama.cpp n_batch 32", ["--batch", "32"]),
 )
 
@@ -124,6 +124,24 @@ def _moonshine_with_arena() -> None:
     moonshine.open_session = opened  # type: ignore[assignment]
 
 
+def _sessions_as_before() -> None:
+    """onnxruntime's pre-packing on, no trim after Moonshine's load and runs."""
+    from satellite.models import onnx
+    from satellite.stt import held, moonshine
+
+    def opened(path: object, options: onnx.SessionOptions | None = None) -> object:
+        chosen = dataclasses.replace(
+            options or onnx.SessionOptions(), mem_pattern=True, prepack=True
+        )
+        return onnx.open_session(path, chosen)  # type: ignore[arg-type]
+
+    moonshine.open_session = opened  # type: ignore[assignment]
+    from satellite.tts import piper
+
+    piper.open_session = opened  # type: ignore[assignment]
+    moonshine.release_memory = held.release_memory = lambda: None  # type: ignore[assignment]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=default_models_dir())
@@ -137,6 +155,14 @@ def main() -> None:
     parser.add_argument("--batch", type=int, help="llama.cpp n_batch (default: the engine's)")
     parser.add_argument(
         "--glibc-heap", action="store_true", help="keep glibc's own (rising) mmap threshold"
+    )
+    parser.add_argument(
+        "--sessions-as-before",
+        action="store_true",
+        help="ONNX sessions as before (pre-packing, no trims after Moonshine's runs)",
+    )
+    parser.add_argument(
+        "--plain-decoder", action="store_true", help="Moonshine's decoder file as it is"
     )
     parser.add_argument(
         "--side-by-side", action="store_true", help="each setting in its own process, in turn"
@@ -168,11 +194,14 @@ def main() -> None:
         _moonshine_with_arena()
     if args.batch:
         _batch(args.batch)
+    if args.sessions_as_before:
+        _sessions_as_before()
     if args.glibc_heap:
         from satellite.models import onnx
 
         onnx.bound_heap = lambda *_: None  # type: ignore[assignment]
-    stt = MoonshineRecognizer(moonshine_files(MoonshineConfig(), args.models)[0].parent)
+    heard = MoonshineConfig(compact=not args.plain_decoder)
+    stt = MoonshineRecognizer(moonshine_files(heard, args.models)[0].parent, heard)
     steps("Moonshine tiny loaded")
     voice = PiperConfig(arena=args.piper_arena)
     if args.max_phonemes:

@@ -249,7 +249,6 @@ class Events:
             self.in_turn = False
 
 
-
 def state_times(sub: Subscriber, outages: list[tuple[float, float]]) -> dict[str, float]:
     """The longest wall-clock time spent in each state, from the retained `state` messages
     (their `timestamp` is when the state changed). While the broker is away only the latest
@@ -355,8 +354,11 @@ def supervise(
         now = time.monotonic()
         if now >= next_minute:
             rss.append(round(rss_mb(proc.pid), 1))
-            print(f"{(now - start) / 60:5.1f} min  rss {rss[-1]} MB  turns {events.turns}  "
-                  f"answered {events.answered}  outages {len(outages.done)}", flush=True)
+            print(
+                f"{(now - start) / 60:5.1f} min  rss {rss[-1]} MB  turns {events.turns}  "
+                f"answered {events.answered}  outages {len(outages.done)}",
+                flush=True,
+            )
             next_minute += 60
         time.sleep(0.5)
     feeder.stop.set()

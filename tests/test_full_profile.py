@@ -12,13 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from satellite.app.build import load_assistant
 from satellite.bench.stats import word_accuracy
 from satellite.config import Config, TimeoutsConfig
 from satellite.events import IntentEvent, ReplyEvent, TranscriptEvent, UtteranceEvent
 from satellite.llm.schema import NONE_INTENT
-from satellite.stt.moonshine import MoonshineRecognizer
+from satellite.stt.moonshine import MoonshineConfig, MoonshineRecognizer
+from satellite.stt.moonshine_graph import compact_decoder
 from satellite.voice.assistant import SORRY, Assistant
 from satellite.voice.pipeline import run_handler
 from satellite.voice.state import StateMachine
@@ -205,3 +207,25 @@ def test_check_names_the_missing_full_models(full_models: Path, tmp_path: Path) 
     assert "language model not found" in bad.stdout
     assert "satellite models pull --profile full" in bad.stdout
     assert "Moonshine" not in bad.stdout and "Piper" not in bad.stdout
+
+
+def test_the_leaner_decoder_hears_the_same_words(
+    full_models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real Moonshine tiny, as it is and with the leaner decoder copy (its embedding held
+    once, its output layer in integers): the same words, about the same confidence."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = full_models / "moonshine" / "tiny"
+    source = folder / "decoder_model_merged.onnx"
+    before = source.read_bytes()
+    copy = compact_decoder(source)
+    assert copy != source and copy.is_file() and str(copy).startswith(str(tmp_path / "cache"))
+    assert compact_decoder(source) == copy  # made once
+    assert source.read_bytes() == before
+    lean = MoonshineRecognizer(folder)
+    plain = MoonshineRecognizer(folder, MoonshineConfig(compact=False))
+    for i, text in enumerate([c.text for c in COMMANDS[:6]] + list(OUT_OF_GRAMMAR[:2])):
+        audio = speak(text, VOICES[i % len(VOICES)])
+        heard, expected = lean.transcribe(audio), plain.transcribe(audio)
+        assert heard.text == expected.text, text
+        assert abs(heard.confidence - expected.confidence) < 0.02, text

@@ -8,6 +8,7 @@ steps with the decoder cache grown by one, encoder cache kept).
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 from satellite.errors import AudioError, ModelError
 from satellite.stt import Transcript
 from satellite.stt.moonshine import MoonshineConfig, MoonshineRecognizer, normalize
+from satellite.stt.moonshine_graph import EMBEDDING, compact_decoder
 from tests.full_fixtures import build_moonshine
 
 TEXT = "Turn on the kitchen light."
@@ -149,3 +151,23 @@ def test_normalize() -> None:
     assert normalize("Turn on the Kitchen light.") == "turn on the kitchen light"
     assert normalize("It's 3.5 degrees, isn't it?") == "it's 3.5 degrees isn't it"
     assert normalize("  ...  ") == ""
+
+
+def test_a_decoder_without_the_quantised_embedding_is_used_as_it_is(
+    model_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The stand-in decoder has no 8-bit embedding to share: no copy, the file itself, the
+    reason logged; the recogniser still decodes with it."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    source = model_dir / "decoder_model_merged.onnx"
+    with caplog.at_level(logging.INFO, logger="satellite.stt.moonshine_graph"):
+        assert compact_decoder(source) == source
+    assert "used as it is" in caplog.text and EMBEDDING in caplog.text
+    made = list((tmp_path / "satellite" / "moonshine-compact").iterdir())
+    assert [p.suffix for p in made] == [".as-is"]  # remembered: not tried at the next load
+    caplog.clear()
+    assert compact_decoder(source) == source and "used as it is" not in caplog.text
+    assert MoonshineRecognizer(model_dir).transcribe(_speech(1.0)).text == normalize(TEXT)

@@ -19,6 +19,13 @@ class SessionOptions:
     arena: bool = False
     """onnxruntime's CPU memory arena. Off: buffers go back to the allocator after each run
     (Moonshine tiny kept 45 MB more after one transcription with it: memory_breakdown.py)."""
+    mem_pattern: bool = True
+    """onnxruntime's memory pattern: one block planned for a run's tensors. Off: each tensor
+    its own allocation (the joe voice's peak on a 45-word sentence: -3 MB in one run, +2 MB
+    in another: no gain that holds; scripts/session_options.py)."""
+    prepack: bool = True
+    """onnxruntime's pre-packed copies of constant weights. Off: the weights are held once
+    (Moonshine tiny -5 MB, the joe voice's peak -5 MB, no slower; scripts/session_options.py)."""
 
 
 HEAP_MMAP_THRESHOLD: Final = 1 << 20
@@ -45,6 +52,9 @@ def open_session(path: str | Path, options: SessionOptions | None = None) -> Any
     so.graph_optimization_level = _LEVELS[options.optimization](ort)
     so.log_severity_level = 3
     so.enable_cpu_mem_arena = options.arena
+    so.enable_mem_pattern = options.mem_pattern
+    if not options.prepack:
+        so.add_session_config_entry("session.disable_prepacking", "1")
     try:
         return ort.InferenceSession(str(path), sess_options=so, providers=["CPUExecutionProvider"])
     except Exception as err:  # onnxruntime raises its own untyped errors
@@ -55,7 +65,8 @@ def open_session(path: str | Path, options: SessionOptions | None = None) -> Any
 
 def bound_heap(threshold: int = HEAP_MMAP_THRESHOLD) -> None:
     """Fix glibc's mmap threshold at `threshold` bytes, for the whole process (elsewhere
-    nothing)."""
+    nothing). Capping glibc's heaps as well (M_ARENA_MAX 2) measured nothing: the bench's
+    peak 1,115 MB without, 1,117 MB with (docs/FULL_PROFILE.md)."""
     import contextlib
     import ctypes
 

@@ -93,7 +93,6 @@ class Outbox:
                 self._due[message.topic] = None
             self._cond.notify_all()
 
-
     def reannounce(self) -> None:
         """Send every retained message again (first, once connected)."""
         with self._cond:

@@ -28,6 +28,7 @@ from typing import Any, Final
 import numpy as np
 from hassil import Intents, recognize_best
 
+from satellite.models.onnx import release_memory
 from satellite.stt import Transcript
 from satellite.stt.automaton import compile_automaton
 from satellite.stt.beam import widening_search
@@ -137,7 +138,9 @@ class HeldMoonshine:
             return Heard("", nothing=f"too short ({seconds:.2f} s)")
         with self.recognizer.lock:
             self.steps.interrupt.clear()  # a partial decode interrupted for this one
-            return self._hear(padded(samples, self.config.pad))
+            heard = self._hear(padded(samples, self.config.pad))
+            release_memory()  # the utterance's tensors
+            return heard
 
     def interrupt(self) -> None:
         """Stop a partial decode under way (`Interrupted`), for a whole utterance's."""

@@ -26,7 +26,7 @@ from typing import Any, Final
 import numpy as np
 
 from satellite.errors import AudioError, ModelError
-from satellite.models.onnx import SessionOptions, open_session
+from satellite.models.onnx import SessionOptions, open_session, release_memory
 from satellite.stt import Transcript, mono_samples
 from satellite.stt.moonshine_config import SHAPES
 from satellite.stt.moonshine_config import MoonshineConfig as MoonshineConfig
@@ -58,16 +58,25 @@ class MoonshineRecognizer:
         self.model_dir = Path(model_dir)
         if not self.model_dir.is_dir():
             raise ModelError(f"Moonshine model folder not found: {self.model_dir}")
-        options = SessionOptions(self.config.threads, 1, self.config.optimization)
+        options = SessionOptions(self.config.threads, 1, self.config.optimization, prepack=False)
         self._encoder = open_session(self.model_dir / ENCODER_FILE, options)
-        self._decoder = open_session(self.model_dir / DECODER_FILE, options)
+        self._decoder = open_session(self._decoder_file(), options)
         self._tokenizer = _load_tokenizer(self.model_dir / TOKENIZER_FILE)
         _check_encoder(self._encoder, self.model_dir / ENCODER_FILE)
         self.layers, self.heads, self.head_dim = _check_decoder(
             self._decoder, self.model_dir / DECODER_FILE, self.config.model
         )
         self._lock = threading.Lock()
+        release_memory()  # what parsing and optimising the graphs used
         log.info("Moonshine %s loaded: %d decoder layers", self.config.model, self.layers)
+
+    def _decoder_file(self) -> Path:
+        path = self.model_dir / DECODER_FILE
+        if not self.config.compact or not path.is_file():
+            return path
+        from satellite.stt.moonshine_graph import compact_decoder
+
+        return compact_decoder(path)
 
     def sessions(self) -> tuple[Any, Any, Any]:
         """The encoder and decoder sessions and the tokenizer (`satellite.stt.moonshine_steps`
@@ -93,6 +102,7 @@ class MoonshineRecognizer:
             return Transcript("", 0.0, True, f"too short ({seconds:.2f} s)")
         with self._lock:
             decoded = self._generate(samples)
+            release_memory()  # the utterance's tensors
         raw = self._tokenizer.decode(list(decoded.tokens), skip_special_tokens=True)
         text = normalize(raw)
         confidence = math.exp(decoded.log_prob / max(1, len(decoded.tokens)))

@@ -98,7 +98,8 @@ def _load_voice(model: Path, config_path: Path, threads: int, arena: bool) -> An
         config = VoiceConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise ModelError(f"{config_path} is not a Piper voice config: {_reason(err)}") from err
-    session = open_session(model, SessionOptions(intra_op_threads=threads, arena=arena))
+    options = SessionOptions(threads, arena=arena, prepack=False)
+    session = open_session(model, options)
     from piper.phonemize_espeak import ESPEAK_DATA_DIR
 
     return PiperVoice(
