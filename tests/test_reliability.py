@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,7 +69,9 @@ def test_file_and_pipe_input_answer_every_turn(tmp_path: Path, models_dir: Path,
     wav = Take(audio=audio).write(tmp_path / "turns40.wav")
     raw = tmp_path / "turns40.raw"
     raw.write_bytes(audio.tobytes())
-    config = offline_config(tmp_path, models_dir)
+    # pocketsphinx hears all 40 takes (measured): the test is about pacing; held Moonshine,
+    # the lite default, refuses one espeak take in 40 (recognition: issue 11)
+    config = offline_config(tmp_path, models_dir, "stt:\n  engine: sphinx\n")
     events, log = run(config, str(wav)) if how == "file" else run(config, "-", raw)
     intents = [e["name"] for e in events if e["type"] == "intent"]
     replies = [e for e in events if e["type"] == "reply" and e["source"] == "skill"]
@@ -261,10 +264,11 @@ def test_sigterm_while_speaking(tmp_path: Path, models_dir: Path) -> None:
         seconds = sigterm(live)
         print(f"SIGTERM while speaking: exited after {seconds:.2f} s")
         live.reader.join(timeout=EXIT_WAIT)  # every event the satellite wrote is read
-        after = []
-        while not live.events.empty():
-            after.append(live.events.get()["type"])
-        assert "timings" not in after, after  # the turn was still speaking when it was stopped
+        with wave.open(str(tmp_path / "o.wav"), "rb") as spoken:
+            said = spoken.getnframes() / spoken.getframerate()
+        # cut short: 300 sentences are ten minutes of speech (a turn cut at shutdown may still
+        # report its timings; what it said is the proof)
+        assert said < 120, f"{said:.0f} s of the story were spoken"
 
 
 def test_state_is_published_at_start_up(tmp_path: Path, models_dir: Path) -> None:
