@@ -201,13 +201,13 @@ def _timers(
 def _arbiter(config: Config, bus: Bus, tasks: Tasks, clock: Callable[[], float]) -> Arbiter:
     """One room answers: the wake word heard by several satellites (off without MQTT)."""
     window = config.conversation.arbitration_window if config.mqtt.enabled else 0.0
-    arbiter = Arbiter(config.site_id, window, bus.publish, lambda: tasks.submit(_drop), clock)
+
+    def drop() -> None:  # the turn of a wake another satellite won, silently
+        tasks.submit(Pipeline.stop_turn)
+
+    arbiter = Arbiter(config.site_id, window, bus.publish, drop, clock)
     bus.subscribe(arbiter.on_event)
     return arbiter
-
-
-def _drop(pipeline: Pipeline) -> None:
-    pipeline.stop_turn()
 
 
 def _publisher(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -134,13 +135,12 @@ class SkillsConfig:
     @property
     def all_areas(self) -> tuple[str, ...]:
         """The configured areas plus any area only named by a device, without repeats."""
-        names = [*self.areas, *(d.area for d in self.devices.values() if d.area)]
-        return tuple(dict.fromkeys(n.strip().lower() for n in names))
+        return _distinct([*self.areas, *(d.area for d in self.devices.values() if d.area)])
 
     @property
     def all_timer_names(self) -> list[str]:
         """The timer names, lower case, without repeats."""
-        return list(dict.fromkeys(n.strip().lower() for n in self.timer_names))
+        return list(_distinct(self.timer_names))
 
     @property
     def skill_dirs(self) -> tuple[Path, ...]:
@@ -151,3 +151,8 @@ class SkillsConfig:
     @property
     def timers_file(self) -> Path:
         return Path(self.state_dir).expanduser() / "timers.json"
+
+
+def _distinct(names: Iterable[str]) -> tuple[str, ...]:
+    """`names` lower case and trimmed, each once, in their first order."""
+    return tuple(dict.fromkeys(n.strip().lower() for n in names))

@@ -55,6 +55,11 @@ def duration_parts(slots: Slots, language: str) -> list[tuple[str, str, int]]:
     return parts
 
 
+def joined(parts: list[tuple[str, str, int]]) -> str:
+    """Duration parts as said: `four minutes and ten seconds`."""
+    return " and ".join(f"{words} {unit}{'' if n == 1 else 's'}" for words, unit, n in parts)
+
+
 def spoken_duration(seconds: float, language: str = "en") -> str:
     """`250` → `four minutes and ten seconds`; from ten minutes up to the minute; under half
     a second is `less than a second`."""
@@ -68,5 +73,4 @@ def spoken_duration(seconds: float, language: str = "en") -> str:
         "minutes": whole % 3600 // 60 or None,
         "seconds": whole % 60 or None,
     }
-    parts = duration_parts({k: v for k, v in slots.items() if v is not None}, language)
-    return " and ".join(f"{words} {unit}{'' if n == 1 else 's'}" for words, unit, n in parts)
+    return joined(duration_parts({k: v for k, v in slots.items() if v is not None}, language))

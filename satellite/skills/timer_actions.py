@@ -14,6 +14,7 @@ from satellite.skills.spoken import (
     Slots,
     duration_parts,
     duration_seconds,
+    joined,
     number_words,
     spoken_duration,
 )
@@ -28,10 +29,9 @@ Values = dict[str, SlotValue]
 def describe_timer(slots: Slots, services: Services) -> Values:
     """`duration` (`ten minutes`), `label` (`ten minute`), `timer` (`Pasta timer`, `Timer`)."""
     parts = duration_parts(slots, services.config.language)
-    spoken = [f"{words} {unit}{'' if count == 1 else 's'}" for words, unit, count in parts]
     name = _name(slots)
     return {
-        "duration": " and ".join(spoken),
+        "duration": joined(parts),
         "label": " ".join(f"{words} {unit}" for words, unit, _count in parts),
         "timer": f"{name.capitalize()} timer" if name else "Timer",
     }
