@@ -30,7 +30,6 @@ from satellite.models.locate import open_store
 from satellite.skills import SkillSet
 from satellite.skills.config import SkillsConfig
 from satellite.stt import SttConfig, WyomingSttConfig
-from satellite.stt.sphinx import SphinxRecognizer
 from satellite.stt.wyoming import WyomingRecognizer
 from satellite.tts import TtsConfig
 from satellite.tts.earcon import EarconConfig
@@ -148,10 +147,10 @@ def test_wyoming_piper_speaks_the_joe_voice_and_our_recogniser_hears_it(
         tts = remote_tts(peer.uri, "none", "en_US-joe-medium", response_timeout=30.0)
         sentences = list(tts.synthesize("Turn on the kitchen light. Set a timer for five minutes."))
     assert tts.tally.remote == 2 and tts.tally.fallback == 0
-    from satellite.stt.grammar import compile_grammar
-
-    sphinx = SphinxRecognizer(compile_grammar(skills.intents))
-    heard = [sphinx.transcribe(padded(audio)).text for audio in sentences]
+    # heard by the lite profile's recogniser (Moonshine held to the skills): pocketsphinx refused
+    # the first sentence once in three fresh-clone runs, its margins on this voice being thin
+    stt = load_stt(Config.from_dict({"models": {"dir": str(models_dir)}}), skills)
+    heard = [stt.transcribe(padded(audio)).text for audio in sentences]
     assert heard == ["turn on the kitchen light", "set a timer for five minutes"]
 
 
