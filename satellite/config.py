@@ -29,6 +29,7 @@ from typing import Any, Final, Literal
 
 import yaml
 
+from satellite.audio.echo_config import EchoConfig
 from satellite.configtypes import build, yaml_problem
 from satellite.errors import ConfigError
 from satellite.llm.config import LlmConfig
@@ -61,6 +62,8 @@ class AudioConfig:
     """Rate at which to open a capture device; audio is resampled to 16 kHz."""
     reopen_backoff_max: float = 30.0
     """A device that fails is reopened with doubling delays up to this many seconds."""
+    echo: EchoConfig = field(default_factory=EchoConfig)
+    """What the satellite plays, taken out of what it hears (satellite.audio.echo)."""
 
     def __post_init__(self) -> None:
         if not 8000 <= self.input_rate <= 192000:

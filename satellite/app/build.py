@@ -11,6 +11,9 @@ each part from the ones made before it:
     assistant (skills, STT, LLM, action runner on the services, speaker)
     pipeline (listener, state machine, bus, the assistant behind the arbiter, the speaker's
     earcons through the arbiter)
+
+With a speaker (and `audio.echo.enabled`) the sink is tapped: what it plays goes to the echo
+canceller, which the daemon runs on every frame and the listener asks about wake words.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from satellite.app.daemon import Tasks
 from satellite.app.hearing import Hearing, load_hearing, load_skills
 from satellite.app.loaders import load_language_model, load_listener, load_stt, open_tts
 from satellite.app.ringer import Ringer, timer_event
+from satellite.audio.echo import EchoCanceller, PlayedAudio, TappedSink
+from satellite.audio.sinks import AudioSink, SpeakerSink
 from satellite.config import Config
 from satellite.mqtt import MqttPublisher
 from satellite.mqtt.peers import Peer
@@ -57,6 +62,8 @@ class Satellite:
     resources: ExitStack | None = None
     """What `close()` stops: the engines' connections, the publisher, the timers, the speaker
     (last started, first)."""
+    echo: EchoCanceller | None = None
+    """Takes what the satellite plays out of what it hears (the daemon cleans each frame)."""
 
     def close(self) -> None:
         if self.resources is not None:
@@ -139,8 +146,11 @@ def _wire(
     bus, tasks = Bus(), Tasks()
     hearing = load_hearing(config, worker)
     _closing(hearing, resources)
-    listener = load_listener(config, hearing.early)
-    sink = open_sink(output if output is not None else config.audio.output)
+    sink: AudioSink = open_sink(output if output is not None else config.audio.output)
+    echo = _echo(config, sink)
+    if echo is not None:
+        sink = TappedSink(sink, echo.played)
+    listener = load_listener(config, hearing.early, echo.own_voice if echo else None)
     tts = open_tts(config.tts, config.models.dir, config.models.manifest)
     resources.callback(_logged(lambda: _close(tts)))  # after the speaker's thread has ended
     speaker = Speaker(tts, sink, config.earcons)
@@ -173,7 +183,15 @@ def _wire(
     )
     if publisher is not None:
         publisher.start()  # commands are taken once everything they need is loaded
-    return Satellite(config, bus, pipeline, assistant, tasks, publisher, resources)
+    return Satellite(config, bus, pipeline, assistant, tasks, publisher, resources, echo)
+
+
+def _echo(config: Config, sink: AudioSink) -> EchoCanceller | None:
+    """The echo canceller, when it is on and a speaker plays (a file or nowhere makes no echo,
+    and plays faster than time passes)."""
+    if not config.audio.echo.enabled or not isinstance(sink, SpeakerSink):
+        return None
+    return EchoCanceller(PlayedAudio(), config.audio.echo)
 
 
 def _ringer(

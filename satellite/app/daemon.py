@@ -27,6 +27,7 @@ from typing import Final, Protocol
 
 import numpy as np
 
+from satellite.audio.echo import EchoCanceller
 from satellite.audio.sources import AudioSource
 from satellite.voice.pipeline import Pipeline
 from satellite.voice.wake import FRAME, RATE
@@ -40,6 +41,8 @@ REPORT_EVERY: Final = 10.0
 IDLE_WAIT: Final = 0.05
 """Seconds the processing thread waits for a frame (or a turn) before it looks around again."""
 
+Captured = tuple[np.ndarray, float]
+"""A frame and when its capture ended (`time.monotonic()`), for the echo canceller."""
 PipelineTask = Callable[[Pipeline], None]
 """Work on the pipeline, e.g. `Pipeline.listen`."""
 
@@ -123,6 +126,7 @@ class Daemon:
         *,
         paced: bool = False,
         notifier: Notifier | None = None,
+        echo: EchoCanceller | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.source = source
@@ -132,7 +136,9 @@ class Daemon:
         self.paced = paced
         """The input waits for the pipeline (a file, a pipe) rather than dropping audio."""
         self.notifier: Notifier = notifier or NoNotifier()
-        self.frames: queue.Queue[np.ndarray | None] = queue.Queue(QUEUE_SECONDS * RATE // FRAME)
+        self.echo = echo
+        """Takes what the satellite played out of each frame, by the time it was captured."""
+        self.frames: queue.Queue[Captured | None] = queue.Queue(QUEUE_SECONDS * RATE // FRAME)
         self.stopping = threading.Event()
         self.drops = DropReport()
         self._taken = time.monotonic()
@@ -165,14 +171,17 @@ class Daemon:
     def _next(self) -> bool:
         """Process the next frame, if one comes soon; True at the end of the input."""
         try:
-            frame = self.frames.get(timeout=IDLE_WAIT)
+            captured = self.frames.get(timeout=IDLE_WAIT)
         except queue.Empty:
             return False
         self._taken = time.monotonic()
-        if frame is None:
+        if captured is None:
             self.pipeline.finish()
             return True
+        frame, at = captured
         try:
+            if self.echo is not None:
+                frame = self.echo.clean(frame, at)
             self.pipeline.feed(frame)
         except Exception:  # keep listening whatever one frame did
             log.exception("processing failed; continuing")
@@ -184,13 +193,13 @@ class Daemon:
                 chunk = self.source.read(FRAME)
                 if chunk is None:
                     break
-                self._put(chunk)
+                self._put((chunk, time.monotonic()))
         except Exception as err:
             log.error("audio input stopped: %s", err)
         finally:
             self._put_end()
 
-    def _put(self, chunk: np.ndarray) -> None:
+    def _put(self, chunk: Captured) -> None:
         if self.paced:
             self._wait_put(chunk)
             return
@@ -206,7 +215,7 @@ class Daemon:
     def _put_end(self) -> None:
         self._wait_put(None)
 
-    def _wait_put(self, item: np.ndarray | None) -> None:
+    def _wait_put(self, item: Captured | None) -> None:
         """Queue `item` as soon as there is room (the pipeline sets the pace), or stop."""
         while not self.stopping.is_set():
             try:

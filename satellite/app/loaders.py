@@ -11,7 +11,7 @@ Heavy engines are imported only when they are loaded.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -58,9 +58,12 @@ def model_path(config: Config, name: str) -> Path:
     return open_store(config.models.dir, config.models.manifest).path(name)
 
 
-def load_listener(config: Config, early: EarlyEnd | None = None) -> Listener:
-    """The wake word and the segmenter (`early`: the fast turn's early end of speech)."""
-    return Listener(load_wake(config), Segmenter(config.vad, early))
+def load_listener(
+    config: Config, early: EarlyEnd | None = None, own_voice: Callable[[], bool] | None = None
+) -> Listener:
+    """The wake word and the segmenter (`early`: the fast turn's early end of speech;
+    `own_voice`: the echo canceller's judgement of a wake word heard while it plays)."""
+    return Listener(load_wake(config), Segmenter(config.vad, early), own_voice)
 
 
 # -- where the full profile's files are -------------------------------------------------------

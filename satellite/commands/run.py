@@ -46,6 +46,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
                 satellite.assistant.reload,
                 paced=isinstance(source, WavSource | StdinSource),
                 notifier=SystemdNotifier(),
+                echo=satellite.echo,
             )
             daemon.install_signals()
             if satellite.publisher is not None:  # what a crash may have left retained is wrong

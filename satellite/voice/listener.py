@@ -12,6 +12,7 @@ gap, or the closure, between the wake phrase and the first word), and the comman
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Final
 
@@ -75,9 +76,19 @@ def dbfs(rms: float) -> float:
 
 
 class Listener:
-    def __init__(self, detector: WakeDetector, segmenter: Segmenter) -> None:
+    def __init__(
+        self,
+        detector: WakeDetector,
+        segmenter: Segmenter,
+        own_voice: Callable[[], bool] | None = None,
+    ) -> None:
         self.detector = detector
         self.segmenter = segmenter
+        self.own_voice = own_voice
+        """True when a wake word now may be the satellite's own voice (the echo canceller's
+        `own_voice`): such a wake is not taken."""
+        self.own_wakes = 0
+        """Wakes refused as the satellite's own voice."""
         self.samples = 0
         """Samples seen since the start of the stream."""
         self.wake_enabled = True
@@ -138,6 +149,9 @@ class Listener:
             segment = self.segmenter.feed(frame)
             return [] if segment is None else [self._segment_event(segment)]
         if wake is None or not self.wake_enabled:
+            return []
+        if self.own_voice is not None and self.own_voice():
+            self.own_wakes += 1
             return []
         wake = replace(wake, level=dbfs(loudness(self._history[-LEVEL_SPAN:])))
         origin = self._wake_end(wake)
