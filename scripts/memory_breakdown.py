@@ -113,6 +113,39 @@ def _batch(size: int) -> None:
     engine.BATCH = size  # type: ignore[misc]
 
 
+def _scores_as_before() -> None:
+    """llama-cpp-python's own logits copy (n_batch rows), cut to one row when saved."""
+    from satellite.llm import engine
+
+    def lean_save(llm: object) -> object:
+        save = llm.save_state  # type: ignore[attr-defined]
+
+        def saved() -> object:
+            state = save()
+            state.scores = state.scores[-1:].copy()
+            return state
+
+        llm.save_state = saved  # type: ignore[attr-defined]
+        return llm
+
+    engine._one_score_row = lean_save  # type: ignore[attr-defined]
+
+
+def mappings(top: int = 12) -> None:
+    """The largest resident mappings of /proc/self/smaps, by what they map."""
+    sizes: dict[str, float] = {}
+    name = ""
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0] and len(fields[0]) > 8 and ":" not in fields[0]:
+            name = fields[5] if len(fields) > 5 else "[anonymous]"
+        elif fields[0] == "Rss:":
+            sizes[name] = sizes.get(name, 0.0) + int(fields[1]) / 1024
+    print("\nresident mappings, MiB:")
+    for key, size in sorted(sizes.items(), key=lambda item: -item[1])[:top]:
+        print(f"  {size:8.1f}  {key}")
+
+
 def _moonshine_with_arena() -> None:
     from satellite.models import onnx
     from satellite.stt import moonshine
@@ -153,6 +186,11 @@ def main() -> None:
     )
     parser.add_argument("--max-phonemes", type=int, help="Piper: phonemes per run (default)")
     parser.add_argument("--batch", type=int, help="llama.cpp n_batch (default: the engine's)")
+    parser.add_argument(
+        "--scores-as-before",
+        action="store_true",
+        help="llama-cpp-python's n_batch rows of logits kept (cut to one row when saved)",
+    )
     parser.add_argument(
         "--glibc-heap", action="store_true", help="keep glibc's own (rising) mmap threshold"
     )
@@ -196,6 +234,8 @@ def main() -> None:
         _batch(args.batch)
     if args.sessions_as_before:
         _sessions_as_before()
+    if args.scores_as_before:
+        _scores_as_before()
     if args.glibc_heap:
         from satellite.models import onnx
 
@@ -227,11 +267,15 @@ def main() -> None:
     steps("language model: one intent pass")
     "".join(llm.answer("why is the sky blue?"))
     steps("language model: one answer")
+    llm.choose_intent("switch the hall light off", schema)
+    "".join(llm.answer("and why is the sea blue?"))
+    steps("and again, from the saved prefixes")
     list(tts.synthesize(LONG_SENTENCE))
     steps(f"Piper again: one sentence of {len(LONG_SENTENCE.split())} words")
     print("\nllama.cpp buffers:")
     for line in llama_buffers(lines):
         print(f"  {line}")
+    mappings()
 
 
 if __name__ == "__main__":

@@ -122,6 +122,22 @@ def test_turns_after_the_first_evaluate_only_their_new_tokens(lfm2_path: Path) -
         assert single_after - single_before == stats.generated - cut
 
 
+def test_a_restored_prefix_holds_one_row_of_logits_and_picks_the_same(
+    lfm2_path: Path, schema: dict[str, Any]
+) -> None:
+    """llama-cpp-python's logits copy is one row, not n_batch (32 MiB for LFM2-1.2B), in the
+    engine and in every saved state; a turn from the restored state picks what a fresh
+    evaluation of the same prompt picks."""
+    fresh = LlmEngine(LlmConfig(model=str(lfm2_path), threads=1))
+    first = fresh.intent_json("switch the hall light on", schema)
+    assert fresh.stats.prefix_evaluated > 0
+    again = fresh.intent_json("switch the hall light on", schema)
+    assert fresh.stats.prefix_evaluated == 0  # restored
+    assert again == first
+    assert fresh._llm.scores.shape == (1, fresh._llm.n_vocab())
+    assert all(state.scores.shape[0] <= 1 for state in fresh._states.values())
+
+
 def test_the_context_survives_fifty_turns(lfm2_path: Path) -> None:
     engine = LlmEngine(LlmConfig(model=str(lfm2_path), threads=1, n_ctx=256, max_tokens=48))
     for turn in range(50):

@@ -86,7 +86,7 @@ class LlmEngine:
         self.path = Path(model_path or config.model)
         self.info = read_info(self.path)
         self.architecture = _check_architecture(self.info, config.architectures)
-        self._llm = _load(self.path, config)
+        self._llm = _one_score_row(_load(self.path, config))
         self.format = self._format()
         self._builder = PromptBuilder(self.format, self._tokenize, config.n_ctx, MIN_REPLY)
         self._states: OrderedDict[tuple[int, ...], Any] = OrderedDict()
@@ -302,7 +302,7 @@ class LlmEngine:
         if not prefix:
             return
         llm.eval(list(prefix))
-        self._states[prefix] = _lean(llm.save_state())
+        self._states[prefix] = llm.save_state()
         while len(self._states) > SAVED_PREFIXES:
             self._states.popitem(last=False)
 
@@ -329,12 +329,13 @@ class LlmEngine:
         return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
 
 
-def _lean(state: Any) -> Any:
-    """`state` without its copy of the per-token logits (`n_tokens` x 65,536 floats: 89 MB for
-    a 340-token prompt). Without `logits_all` llama-cpp-python samples from the context, not
-    from these; one row is kept because `load_state` broadcasts it over the restored rows."""
-    state.scores = state.scores[-1:].copy()
-    return state
+def _one_score_row(llm: Any) -> Any:
+    """`llm` with one row of llama-cpp-python's copy of the logits, not `n_batch` (32 MiB that
+    each `load_state` writes and `save_state` copies): sampling reads the context's own."""
+    import numpy as np
+
+    llm.scores = np.zeros((1, llm.n_vocab()), dtype=np.single)
+    return llm
 
 
 def _check_architecture(info: GgufInfo, accepted: tuple[str, ...]) -> str:
