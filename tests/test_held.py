@@ -7,10 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hassil import recognize_best
 
 from satellite.app.loaders import load_moonshine
 from satellite.models.locate import open_store
 from satellite.skills import DeviceConfig, SkillsConfig, SkillSet
+from satellite.stt import margins
 from satellite.stt.beam import search
 from satellite.stt.held import HeldMoonshine, matchable
 from satellite.stt.moonshine import MoonshineConfig, as_float
@@ -174,3 +176,74 @@ def test_a_skills_reload_recompiles_the_sentences(held: HeldMoonshine, skills: S
     Assistant(skills, held).reload()
     assert held.automaton is not before
     assert held.automaton.accepts("Turn on the kitchen light.")
+
+
+def _peak_since_reset() -> float:
+    """VmHWM (MiB) since `_reset_peak`."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM in /proc/self/status")
+
+
+def _reset_peak() -> float:
+    """The peak RSS set back to the RSS now (Linux's clear_refs 5); returns it."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _peak_since_reset()
+
+
+def _timer_contest(held: HeldMoonshine, hidden: np.ndarray) -> list[margins.Contest]:
+    sentence = "start a 10 second timer"
+    match = recognize_best(sentence, held.intents)
+    assert match is not None
+    entity = match.entities_list[0]
+    place = held.rivals.place(sentence, entity.name, str(entity.text), entity.value)
+    assert place is not None
+    rivals = held.rivals.rivals(sentence, place, entity.value)
+    assert len(rivals) > 50, "a number slot has many rivals"
+    return margins.contests(held.steps, hidden, sentence, [(place, rivals)], 100.0)
+
+
+def test_many_rivals_are_scored_a_few_rows_at_a_time(
+    held: HeldMoonshine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A number slot has a hundred rivals or more; scored in one decoder call they took about
+    220 MiB for a moment (logits and the encoder's keys and values once per row). Scored a few
+    per call, each beside the sentence itself, the margin is the one-call margin to within the
+    decoder's per-call quantisation, and the peak stays low."""
+    assert all(len(rows) * 12 <= margins.POSITIONS_PER_CALL for rows in margins.chunks(300, 11))
+    assert [len(rows) for rows in margins.chunks(3, 500)] == [1, 1, 1]
+    hidden = _hidden(held, speak("start a ten second timer", "en-us", 150))
+    before = _reset_peak()
+    chunked = _timer_contest(held, hidden)
+    grown = _peak_since_reset() - before
+    monkeypatch.setattr(margins, "POSITIONS_PER_CALL", 1_000_000)
+    whole = _timer_contest(held, hidden)
+    assert [c.rival for c in chunked] == [c.rival for c in whole]
+    assert chunked[0].margin == pytest.approx(whole[0].margin, abs=0.3)
+    assert grown < 60, f"scoring the rivals raised the peak by {grown:.0f} MiB"
+
+
+def test_the_beam_passes_the_encoders_keys_once(held: HeldMoonshine) -> None:
+    """Moonshine's decoder broadcasts the encoder's keys and values over the hypotheses, so
+    the beam keeps one copy (a beam of 12 on 4 s of speech copied ~28 MiB at every step):
+    the same scores as one copy per hypothesis, and the same sentence found."""
+    steps = held.steps
+    assert steps.shared_encoder
+    hidden = _hidden(held, speak("turn off the living room lamp", "en-gb", 150))
+    _, cache = steps.first(hidden)
+    rows = np.zeros(3, dtype=np.int64)
+    tokens = np.array(steps.encode_text("turn off the")[:1] * 3)
+    once, grown = steps.step(tokens, steps.take(cache, rows), hidden)
+    assert all(v.shape[0] == 1 for k, v in grown.items() if ".encoder." in k)
+    found = search(steps, hidden, held.grammar, 6, 30)
+    steps.shared_encoder = False
+    try:
+        each, _ = steps.step(tokens, steps.take(cache, rows), hidden)
+        again = search(steps, hidden, held.grammar, 6, 30)
+    finally:
+        steps.shared_encoder = True
+    np.testing.assert_allclose(once, each, atol=1e-5)
+    assert found is not None and again is not None
+    assert found.tokens == again.tokens
+    assert matchable(steps.decode(found.tokens)) == "turn off the living room lamp"

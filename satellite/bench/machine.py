@@ -37,7 +37,7 @@ def cpu_model() -> str:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory in MB.
+    """This process's peak resident memory in MiB (kB / 1024; the JSON key says "mb").
 
     `VmHWM` of /proc/self/status where there is one: `getrusage` carries the parent's peak
     over into a child started with fork and exec, which would blame the workers for the bench.

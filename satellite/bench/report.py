@@ -237,7 +237,7 @@ def table(doc: dict[str, Any]) -> str:
     idle = doc["idle"]
     lines += [
         "",
-        f"peak RSS: {doc['peak_rss_mb']:.1f} MB",
+        f"peak RSS: {doc['peak_rss_mb']:.1f} MiB ({doc['peak_rss_mb'] * 1.048576:.1f} MB)",
         f"idle listening: {idle['cpu_percent']:.2f} % of one core "
         f"({idle['seconds']:.0f} s of speech without the wake word; "
         f"{idle['false_wakes']} false wakes)",

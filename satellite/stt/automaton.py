@@ -23,6 +23,7 @@ its file and line.
 from __future__ import annotations
 
 import logging
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
@@ -124,6 +125,33 @@ class _Nfa:
                 state = nxt
             ends.add(state)
         return self.join(sorted(ends))
+
+
+class _Frozen:
+    """A compiled `_Nfa` in flat arrays (edges of state s at `at[s]:at[s + 1]`): a few bytes
+    per edge instead of a Python list of tuples per state (12 MiB for the built-in skills)."""
+
+    def __init__(self, nfa: _Nfa) -> None:
+        self.char_at, self.char_to = _flat(nfa.chars, lambda edge: edge[1])
+        self.char_is = "".join(char for edges in nfa.chars for char, _ in edges)
+        self.empty_at, self.empty_to = _flat(nfa.empty, lambda target: target)
+
+    def chars(self, state: int) -> Iterator[tuple[str, int]]:
+        start, stop = self.char_at[state], self.char_at[state + 1]
+        return zip(self.char_is[start:stop], self.char_to[start:stop], strict=True)
+
+    def empty(self, state: int) -> array[int]:
+        return self.empty_to[self.empty_at[state] : self.empty_at[state + 1]]
+
+
+def _flat(lists: list[Any], target: Any) -> tuple[array[int], array[int]]:
+    """Offsets and targets of per-state lists, as unsigned 32-bit arrays."""
+    offsets = array("I", [0])
+    targets = array("I")
+    for items in lists:
+        targets.extend(target(item) for item in items)
+        offsets.append(len(targets))
+    return offsets, targets
 
 
 class _Builder:
@@ -263,7 +291,7 @@ class Automaton:
     numbered on first use. `DEAD` (-1) is the state no sentence continues from."""
 
     def __init__(self, nfa: _Nfa, start: int, final: int, skipped: tuple[Skipped, ...]) -> None:
-        self._nfa = nfa
+        self._nfa = _Frozen(nfa)
         self._final = final
         self.skipped = skipped
         self.size = len(nfa.chars)
@@ -275,6 +303,7 @@ class Automaton:
         self._ids: dict[frozenset[int], int] = {}
         self._moves: list[dict[str, int]] = []
         self._edges: dict[int, dict[str, list[int]]] = {}
+        self._next: dict[int, tuple[str, ...]] = {}
         self._accepting: list[bool | None] = []
 
     def _close(self, states: Iterable[int], spaces: bool) -> frozenset[int]:
@@ -284,9 +313,9 @@ class Automaton:
         chars, empty = self._nfa.chars, self._nfa.empty
         while pending:
             state = pending.pop()
-            nexts = list(empty[state])
+            nexts = list(empty(state))
             if spaces:
-                nexts += [target for char, target in chars[state] if char == " "]
+                nexts += [target for char, target in chars(state) if char == " "]
             for target in nexts:
                 if target not in seen:
                     seen.add(target)
@@ -315,7 +344,7 @@ class Automaton:
             targets = self._edges[state].get(char)
             if char in _AFTER_SPACE:  # "it?" for "it [now]", "35%" for "{level} [%]"
                 wider = self._close(self._sets[state], spaces=True)
-                targets = [t for s in wider for c, t in self._nfa.chars[s] if c == char]
+                targets = [t for s in wider for c, t in self._nfa.chars(s) if c == char]
             nxt = self._number(self._close(targets, char == " ")) if targets else DEAD
             moves[char] = nxt
         return nxt
@@ -323,10 +352,21 @@ class Automaton:
     def _spread(self, state: int) -> None:
         edges: dict[str, list[int]] = {}
         for source in self._sets[state]:
-            for char, target in self._nfa.chars[source]:
+            for char, target in self._nfa.chars(source):
                 edges.setdefault(char, []).append(target)
         self._edges[state] = edges
+        self._next[state] = tuple(sorted(set(edges) | _AFTER_SPACE))
         self._moves[state][""] = DEAD  # marks the state as spread
+
+    def next_chars(self, state: int) -> tuple[str, ...]:
+        """The characters that may lead on from `state` (a few more may lead to DEAD): a walk
+        over many candidates (a vocabulary's pieces) tries only these, so a state remembers
+        a move for each of them, not for every character the candidates begin with."""
+        if state == DEAD:
+            return ()
+        if not self._moves[state]:
+            self._spread(state)
+        return self._next[state]
 
     def trim(self) -> bool:
         """Forget the walked states when there are more than MAX_DFA_STATES (memory stays

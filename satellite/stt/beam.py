@@ -15,7 +15,7 @@ from typing import Final, Protocol
 import numpy as np
 
 from satellite.stt.moonshine import END_TOKEN
-from satellite.stt.moonshine_steps import Scored, Steps, take_rows
+from satellite.stt.moonshine_steps import Scored, Steps
 from satellite.stt.tokens import Allowed
 
 PRUNE: Final = 8.0
@@ -74,7 +74,6 @@ def search(
     audio; None when the beam found none."""
     first, cache = steps.first(hidden)
     probs = first[np.newaxis, :]
-    cache = take_rows(cache, np.zeros(1, dtype=np.int64))
     beam = [_Hypothesis((), (), grammar.start())]
     best: Scored | None = None
     for _ in range(max_tokens + 1):
@@ -95,7 +94,7 @@ def search(
             for score, row, token, state in live
         ]
         tokens = np.array([c[2] for c in live], dtype=np.int64)
-        probs, cache = steps.step(tokens, take_rows(cache, rows), hidden)
+        probs, cache = steps.step(tokens, steps.take(cache, rows), hidden)
     return best
 
 

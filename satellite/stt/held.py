@@ -40,7 +40,7 @@ from satellite.stt.prefixes import PrefixGrammar, beginning_fits
 from satellite.stt.progress import Progress, progress
 from satellite.stt.rejection import Evidence, HoldConfig, SlotMargin, verdict
 from satellite.stt.slot_rivals import Rivals
-from satellite.stt.tokens import TokenGrammar, piece_texts
+from satellite.stt.tokens import PieceTrie, TokenGrammar, piece_texts
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +95,14 @@ class HeldMoonshine:
         self.config = config or HoldConfig()
         self.steps = Steps(recognizer)
         self.steps.check()
-        self._pieces = piece_texts(self.steps.tokenizer.get_vocab())
+        self._trie = PieceTrie(piece_texts(self.steps.tokenizer.get_vocab()))
         self.set_intents(intents)
 
     def set_intents(self, intents: Intents) -> None:
         """Compile the skills' sentences (a reload); bounded in time and size."""
         started = time.perf_counter()
         automaton = compile_automaton(intents)
-        grammar = TokenGrammar(automaton, self._pieces)
+        grammar = TokenGrammar(automaton, self._trie)
         with self.recognizer.lock:
             self.intents, self.automaton, self.grammar = intents, automaton, grammar
             self.rivals = Rivals(intents, automaton)
