@@ -180,6 +180,7 @@ def _wire(
         chime=arbiter.chime(speaker.chime),
         runner=InlineRunner() if inline else TurnRunner(config.timeouts),
         apologise=_apology(speaker, announcer),
+        follow_up=config.conversation.follow_up,
     )
     if publisher is not None:
         publisher.start()  # commands are taken once everything they need is loaded

@@ -182,7 +182,7 @@ class Daemon:
         try:
             if self.echo is not None:
                 frame = self.echo.clean(frame, at)
-            self.pipeline.feed(frame)
+            self.pipeline.feed(frame, None if self.paced else at)
         except Exception:  # keep listening whatever one frame did
             log.exception("processing failed; continuing")
         return False

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol, runtime_checkable
 
@@ -105,6 +106,10 @@ def run_handler(
             yield step
 
 
+FOLLOW_UP_AFTER = 0.3
+"""Seconds after a turn ends before captured audio may be a follow-up: the room's echo of the
+reply's last word has died away."""
+
 APOLOGY = "Sorry, that is taking too long."
 """Said when a turn is abandoned because its state's timeout passed."""
 
@@ -119,6 +124,7 @@ class Pipeline:
         chime: Chime | None = None,
         runner: Runner | None = None,
         apologise: Callable[[str], None] | None = None,
+        follow_up: float = 0.0,
     ) -> None:
         self.listener = listener
         self.machine = machine
@@ -136,6 +142,12 @@ class Pipeline:
         self._waiting: list[Event] = []
         """Events of the frame that started a turn, handled once it ends."""
         self._after_turn: list[Callable[[], None]] = []
+        self.follow_up = follow_up
+        """Seconds to listen without the wake word after a reply that asked (0: never)."""
+        self._follow_from: float | None = None
+        """A follow-up is due from audio captured at this time (`time.monotonic()`) on: the
+        frames that waited out the turn hold the reply itself, never a follow-up."""
+        self._following = False
 
     @property
     def state(self) -> State:
@@ -146,7 +158,10 @@ class Pipeline:
         """A turn is running (the daemon feeds no audio meanwhile: it waits, in order)."""
         return self._current is not None
 
-    def feed(self, audio: np.ndarray) -> None:
+    def feed(self, audio: np.ndarray, captured: float | None = None) -> None:
+        """`captured`: when a live device captured `audio` (None: a file, a pipe, replay)."""
+        if self._follow_from is not None and (captured is None or captured >= self._follow_from):
+            self._begin_follow_up()
         self._handle_all(self.listener.feed(audio))
         self._expire()
 
@@ -179,6 +194,7 @@ class Pipeline:
     def reset(self) -> None:
         """Start a new stream (the next file in `replay`)."""
         self.listener.reset()
+        self._follow_from, self._following = None, False
         self._enter(State.IDLE)
 
     def listen(self) -> None:
@@ -194,6 +210,7 @@ class Pipeline:
         if self._current is not None:
             self._abandon(None)
         self.listener.cancel()
+        self._follow_from, self._following = None, False
         if self.machine.state is not State.MUTED:
             self._enter(State.IDLE)
 
@@ -219,14 +236,27 @@ class Pipeline:
 
     def _handle(self, event: Event) -> None:
         self.bus.publish(event)
+        following, self._following = self._following, False
         if event.type == "wake":
+            self._follow_from = None
             self._chime("wake")
             self._enter(State.LISTENING)
         elif event.type == "no_speech":
-            self._chime("end")
+            if not following:  # a follow-up nobody took ends in silence
+                self._chime("end")
             self._enter(State.IDLE)
         elif isinstance(event, UtteranceEvent):
             self._turn(event)
+
+    def _begin_follow_up(self) -> None:
+        """Listen without the wake word: the reply of the last turn asked something."""
+        self._follow_from = None
+        if self._current is not None or self.machine.state is not State.IDLE:
+            return  # a wake word, a command or mute came first
+        self.listener.start_listening(self.follow_up, follow_up=True)
+        self._following = True
+        self._chime("wake")
+        self._enter(State.LISTENING)
 
     def text_turn(self, text: str, ended: Callable[[Outcome], None]) -> None:
         """A turn on `text` heard elsewhere (another recogniser; `listen` with text), as if it
@@ -275,6 +305,9 @@ class Pipeline:
         self._current, self._ended = None, None
         if self.machine.state is not State.MUTED:
             self._enter(State.IDLE)
+            asked = turn is not None and not turn.abandoned and turn.expects_answer
+            if asked and self.follow_up > 0:
+                self._follow_from = time.monotonic() + FOLLOW_UP_AFTER
         if turn is not None and ended is not None:
             ok, detail = turn.outcome
             ended((False, f"abandoned ({detail})") if turn.abandoned else (ok, detail))
@@ -310,4 +343,5 @@ class Pipeline:
         event = self.machine.expire(self.listener.now)
         if event is not None:
             self.listener.cancel()
+            self._following = False
             self.bus.publish(event)
