@@ -47,11 +47,8 @@ from satellite.llm.schema import NONE_INTENT, branches, describe_schema
 log = logging.getLogger(__name__)
 
 BATCH: Final = 32
-"""Tokens evaluated per llama.cpp batch. llama.cpp's compute buffer grows with it (LFM2-1.2B:
-35 MiB reserved at 128, 9 MiB at 32): the whole satellite peaks 14 MiB lower at 32
-(docs/FULL_PROFILE.md). A turn's new tokens (the request after the saved prefixes) are
-fewer than 32 mostly, so only the first pass over the static prefix, once per process, is
-slower (+40 % measured on the EPYC)."""
+"""Tokens per llama.cpp batch: its compute buffer is 9 MiB at 32, 35 at 128 (LFM2-1.2B; the
+satellite peaks 14 MiB lower); only the first pass over the static prefix is slower."""
 SAVED_PREFIXES: Final = 4
 """Saved prefix states kept (chat + a few intent schemas)."""
 INSTALL_HINT: Final = "pip install 'satellite[full]' (llama-cpp-python)"
