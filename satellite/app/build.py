@@ -181,6 +181,7 @@ def _wire(
         runner=InlineRunner() if inline else TurnRunner(config.timeouts),
         apologise=_apology(speaker, announcer),
         follow_up=config.conversation.follow_up,
+        hush=speaker.cut,
     )
     if publisher is not None:
         publisher.start()  # commands are taken once everything they need is loaded

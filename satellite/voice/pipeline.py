@@ -4,8 +4,10 @@
 turn: the turn handler (speech-to-text, understanding, action, reply) run by the pipeline's
 runner (`satellite.voice.turn`), every event published on the bus. `replay` feeds it directly
 and its turns run inline, to their end. The daemon's processing thread feeds it, its turns run
-on a worker thread, and between frames it calls `tick()`: while a turn runs no audio is fed
-(it waits, in order), and a turn past its state's timeout is abandoned with an apology.
+on a worker thread, and between frames it calls `tick()`: while a turn thinks no audio is fed
+(it waits, in order), and a turn past its state's timeout is abandoned with an apology. While
+a reply is spoken (`overhearing`) audio is fed: the wake word then cuts the reply off and
+starts the next turn (barge-in).
 
 The pipeline owns every state change and plays every earcon: the turn handler only yields what
 happened (its events, `Speaking` before a reply is spoken, `Spoken` after it), and the `Turn`
@@ -125,6 +127,7 @@ class Pipeline:
         runner: Runner | None = None,
         apologise: Callable[[str], None] | None = None,
         follow_up: float = 0.0,
+        hush: Callable[[], None] | None = None,
     ) -> None:
         self.listener = listener
         self.machine = machine
@@ -142,6 +145,12 @@ class Pipeline:
         self._waiting: list[Event] = []
         """Events of the frame that started a turn, handled once it ends."""
         self._after_turn: list[Callable[[], None]] = []
+        self.hush = hush
+        """Cuts off what is being said (the speaker's `cut`); with it, the wake word is
+        listened for while a reply is spoken and interrupts it (barge-in). None: a reply is
+        heard out (replay, the bench)."""
+        self.barge_ins = 0
+        """Replies cut off by the wake word."""
         self.follow_up = follow_up
         """Seconds to listen without the wake word after a reply that asked (0: never)."""
         self._follow_from: float | None = None
@@ -158,11 +167,23 @@ class Pipeline:
         """A turn is running (the daemon feeds no audio meanwhile: it waits, in order)."""
         return self._current is not None
 
+    @property
+    def overhearing(self) -> bool:
+        """A reply is being spoken and the wake word may cut it: the daemon feeds audio."""
+        return (
+            self.hush is not None
+            and self._current is not None
+            and self.machine.state is State.SPEAKING
+        )
+
     def feed(self, audio: np.ndarray, captured: float | None = None) -> None:
         """`captured`: when a live device captured `audio` (None: a file, a pipe, replay)."""
         if self._follow_from is not None and (captured is None or captured >= self._follow_from):
             self._begin_follow_up()
-        self._handle_all(self.listener.feed(audio))
+        events = self.listener.feed(audio)
+        if self._current is not None and any(e.type == "wake" for e in events):
+            self._barge_in()
+        self._handle_all(events)
         self._expire()
 
     def finish(self) -> None:
@@ -247,6 +268,15 @@ class Pipeline:
             self._enter(State.IDLE)
         elif isinstance(event, UtteranceEvent):
             self._turn(event)
+
+    def _barge_in(self) -> None:
+        """The wake word while a reply is spoken: cut the reply off, end its turn; the wake
+        event then starts the next turn, as at any other time."""
+        log.info("barge-in: the wake word cut the reply off")
+        self.barge_ins += 1
+        if self.hush is not None:
+            self.hush()
+        self._abandon(None)
 
     def _begin_follow_up(self) -> None:
         """Listen without the wake word: the reply of the last turn asked something."""
