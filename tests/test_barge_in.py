@@ -14,13 +14,19 @@ import numpy as np
 import pytest
 
 from satellite.app.daemon import Daemon, Tasks
+from satellite.app.loaders import load_moonshine
 from satellite.audio.sources import WavSource
-from satellite.config import TimeoutsConfig
+from satellite.config import TimeoutsConfig, VadConfig
 from satellite.events import ReplyEvent, UtteranceEvent
+from satellite.skills import SkillsConfig, SkillSet
+from satellite.stt.held import HeldMoonshine
+from satellite.stt.moonshine import MoonshineConfig
 from satellite.voice.listener import Listener
 from satellite.voice.pipeline import Bus, Pipeline
 from satellite.voice.state import StateMachine
+from satellite.voice.stop import StopListener, stop_intents
 from satellite.voice.turn import Speaking, Spoken, TurnRunner, TurnStep
+from tests.corpus_sentences import AREAS
 from tests.speech import Take
 from tests.voices import Speaker as VoiceSpeaker
 from tests.voices import Voice, espeak, piper
@@ -54,7 +60,9 @@ class _Speech:
         self._cut.set()
 
 
-def _run(listener: Listener, take: Take, tmp_path: Path) -> tuple[_Speech, Pipeline]:
+def _run(
+    listener: Listener, take: Take, tmp_path: Path, stop: StopListener | None = None
+) -> tuple[_Speech, Pipeline]:
     speech = _Speech(listener=listener)
     pipeline = Pipeline(
         listener,
@@ -63,6 +71,7 @@ def _run(listener: Listener, take: Take, tmp_path: Path) -> tuple[_Speech, Pipel
         speech,
         runner=TurnRunner(TimeoutsConfig()),
         hush=speech.hush,
+        stop=stop,
     )
     source = WavSource(take.write(tmp_path / "room.wav"))
     daemon = Daemon(pipeline, source, Tasks(), lambda: None, paced=False)
@@ -122,4 +131,56 @@ def test_a_reply_is_heard_out_without_the_wake_word(listener: Listener, tmp_path
     take.say("turn off the kitchen light", "en-us", 150).silence(1.0)
     speech, pipeline = _run(listener, take, tmp_path)
     assert pipeline.barge_ins == 0 and speech.cut_at == []
+    assert len(speech.heard) == 1
+
+
+@pytest.fixture(scope="module")
+def stop_phrases(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> StopListener:
+    """The stop phrases held by the real Moonshine tiny, beside the skills' recogniser."""
+    state = tmp_path_factory.mktemp("state")
+    skills = SkillSet(SkillsConfig(areas=AREAS, state_dir=str(state)))
+    moonshine = load_moonshine(MoonshineConfig(), str(models_dir))
+    held = HeldMoonshine(moonshine, skills.intents)
+    return StopListener(HeldMoonshine(moonshine, stop_intents(), like=held), VadConfig())
+
+
+def _over_a_reply(said: str, voice: Voice, speaker: VoiceSpeaker) -> Take:
+    parts = [
+        ("", None, 0.8),
+        ("hey jarvis", voice, 0),
+        ("", None, 0.3),
+        ("what time is it", voice, 0),
+        ("", None, 1.2),
+        (said, voice, 0),
+        ("", None, 2.0),
+    ]
+    return _take(parts, speaker)
+
+
+@pytest.mark.parametrize("voice", [espeak("en-us", 150), piper(1.0)], ids=lambda v: v.family)
+@pytest.mark.parametrize("said", ["stop", "never mind", "be quiet", "cancel"])
+def test_a_stop_phrase_cuts_the_reply_without_a_new_turn(
+    listener: Listener,
+    stop_phrases: StopListener,
+    models_dir: Path,
+    tmp_path: Path,
+    said: str,
+    voice: Voice,
+) -> None:
+    take = _over_a_reply(said, voice, VoiceSpeaker(models_dir))
+    speech, pipeline = _run(listener, take, tmp_path, stop_phrases)
+    assert pipeline.stops == 1 and pipeline.barge_ins == 0
+    assert len(speech.heard) == 1, "no new turn"
+    latency = (speech.cut_at[0] - take.spans[2][2] * RATE) / RATE
+    print(f"{voice} {said!r}: the reply cut {latency * 1000:.0f} ms of audio after the phrase")
+    assert 0 < latency < 0.6
+
+
+@pytest.mark.parametrize("said", ["turn off the kitchen light", "what a lovely day it is"])
+def test_other_speech_over_a_reply_does_not_cut_it(
+    listener: Listener, stop_phrases: StopListener, models_dir: Path, tmp_path: Path, said: str
+) -> None:
+    take = _over_a_reply(said, piper(1.0), VoiceSpeaker(models_dir))
+    speech, pipeline = _run(listener, take, tmp_path, stop_phrases)
+    assert pipeline.stops == 0 and speech.cut_at == []
     assert len(speech.heard) == 1

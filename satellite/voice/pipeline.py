@@ -27,6 +27,7 @@ import numpy as np
 from satellite.events import Event, StateEvent, UtteranceEvent
 from satellite.voice.listener import Listener
 from satellite.voice.state import State, StateMachine
+from satellite.voice.stop import StopListener
 from satellite.voice.turn import (
     InlineRunner,
     Outcome,
@@ -128,6 +129,7 @@ class Pipeline:
         apologise: Callable[[str], None] | None = None,
         follow_up: float = 0.0,
         hush: Callable[[], None] | None = None,
+        stop: StopListener | None = None,
     ) -> None:
         self.listener = listener
         self.machine = machine
@@ -151,6 +153,10 @@ class Pipeline:
         heard out (replay, the bench)."""
         self.barge_ins = 0
         """Replies cut off by the wake word."""
+        self.stop = stop if hush is not None else None
+        """Hears the stop phrases while a reply is spoken (None: only the wake word cuts)."""
+        self.stops = 0
+        """Replies cut off by a stop phrase."""
         self.follow_up = follow_up
         """Seconds to listen without the wake word after a reply that asked (0: never)."""
         self._follow_from: float | None = None
@@ -183,6 +189,11 @@ class Pipeline:
         events = self.listener.feed(audio)
         if self._current is not None and any(e.type == "wake" for e in events):
             self._barge_in()
+        elif self.stop is not None and self.overhearing:
+            if not self.stop.active:
+                self.stop.begin(self.listener.samples - len(audio))
+            if self.stop.feed(audio):
+                self._stopped()
         self._handle_all(events)
         self._expire()
 
@@ -278,6 +289,14 @@ class Pipeline:
             self.hush()
         self._abandon(None)
 
+    def _stopped(self) -> None:
+        """A stop phrase while a reply is spoken: cut it off, no new turn."""
+        log.info("stop phrase: the reply was cut off")
+        self.stops += 1
+        if self.hush is not None:
+            self.hush()
+        self._abandon(None)
+
     def _begin_follow_up(self) -> None:
         """Listen without the wake word: the reply of the last turn asked something."""
         self._follow_from = None
@@ -333,6 +352,8 @@ class Pipeline:
     def _end_turn(self) -> None:
         turn, ended = self._current, self._ended
         self._current, self._ended = None, None
+        if self.stop is not None:
+            self.stop.cancel()
         if self.machine.state is not State.MUTED:
             self._enter(State.IDLE)
             asked = turn is not None and not turn.abandoned and turn.expects_answer
