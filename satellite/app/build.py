@@ -186,7 +186,7 @@ def _wire(
         apologise=_apology(speaker, announcer),
         follow_up=config.conversation.follow_up,
         hush=speaker.cut,
-        stop=load_stop_listener(config, hearing.stt, own_voice),
+        stop=load_stop_listener(config, hearing.stt, echo.echo_only if echo else None),
     )
     if publisher is not None:
         publisher.start()  # commands are taken once everything they need is loaded

@@ -68,7 +68,7 @@ def load_listener(
 
 
 def load_stop_listener(
-    config: Config, stt: object, own_voice: Callable[[], bool] | None
+    config: Config, stt: object, echo_only: Callable[[], bool] | None
 ) -> StopListener | None:
     """The stop phrases, held by the assistant's Moonshine (None with another recogniser)."""
     from satellite.stt.held import HeldMoonshine
@@ -79,7 +79,7 @@ def load_stop_listener(
     if not isinstance(held, HeldMoonshine):
         return None
     hearer = HeldMoonshine(held.recognizer, stop_intents(), held.config, like=held)
-    return StopListener(hearer, config.vad, own_voice)
+    return StopListener(hearer, config.vad, echo_only)
 
 
 # -- where the full profile's files are -------------------------------------------------------

@@ -4,9 +4,11 @@ reply off without a new turn.
 While a reply is spoken (`Pipeline.overhearing`) every frame also goes to a segmenter of its
 own, with a short end of speech; each short segment is held by Moonshine to the stop phrases
 alone (a second `HeldMoonshine` on the same decoder, `like` the assistant's), with the free
-decode as the competitor, as every command is. A segment the echo canceller judges to be the
-satellite's own voice is not heard. Without held Moonshine (pocketsphinx, a remote recogniser)
-there are no stop phrases; the wake word still cuts a reply off.
+decode as the competitor, as every command is. A frame the echo canceller judges to hold only
+the satellite's own voice (`EchoCanceller.echo_only`) reaches that segmenter as silence: the
+reply's remainder neither starts a segment nor keeps the user's open. Without held Moonshine
+(pocketsphinx, a remote recogniser) there are no stop phrases; the wake word still cuts a
+reply off.
 """
 
 from __future__ import annotations
@@ -30,10 +32,13 @@ STOP_PHRASES: Final = (
     "stop it",
     "stop talking",
     "cancel",
+    "cancel that",
     "never mind",
     "nevermind",
     "be quiet",
+    "keep quiet",
     "quiet",
+    "quiet please",
     "that's enough",
     "enough",
     "shut up",
@@ -42,6 +47,11 @@ END_SILENCE: Final = 0.15
 """Seconds of silence that end a stop phrase (a command's end of speech waits longer)."""
 LONGEST: Final = 2.0
 """Seconds: a longer segment is not a stop phrase."""
+JOIN: Final = round(0.5 * 16000)
+"""Samples between two segments heard as one phrase when neither is one alone."""
+KEEP: Final = round(3.0 * 16000)
+"""Samples of audio kept for the segments (the segmenter's own has the echo silenced)."""
+RATE: Final = 16000
 
 
 class Hearer(Protocol):
@@ -62,15 +72,20 @@ class StopListener:
         self,
         hearer: Hearer,
         vad: VadConfig,
-        own_voice: Callable[[], bool] | None = None,
+        echo_only: Callable[[], bool] | None = None,
     ) -> None:
         self.hearer = hearer
-        self.own_voice = own_voice
+        self.echo_only = echo_only
         settings = replace(vad, end_silence=END_SILENCE, max_utterance=LONGEST)
         self.segmenter = Segmenter(replace(settings, no_speech_timeout=3600.0))
+        self.pre_roll = round(vad.pre_roll * RATE)
         self.samples = 0
         self.heard = 0
         """Stop phrases heard."""
+        self._audio = np.zeros(0, dtype=np.int16)
+        """The last `KEEP` of audio as it came (the segmenter's may have frames silenced)."""
+        self._last: tuple[int, int] | None = None
+        """The last segment not taken for a stop phrase (start, end), to join to the next."""
 
     @property
     def active(self) -> bool:
@@ -78,6 +93,8 @@ class StopListener:
 
     def begin(self, at: int) -> None:
         self.samples = at
+        self._audio = np.zeros(0, dtype=np.int16)
+        self._last = None
         self.segmenter.begin(at)
 
     def cancel(self) -> None:
@@ -85,16 +102,26 @@ class StopListener:
 
     def feed(self, frame: np.ndarray) -> bool:
         self.samples += len(frame)
+        self._audio = np.concatenate([self._audio, frame])[-KEEP:]
+        if self.echo_only is not None and self.echo_only():
+            frame = np.zeros_like(frame)
         segment = self.segmenter.feed(frame)
         if segment is None:
             return False
         self.segmenter.begin(self.samples)
         if segment.start is None or segment.reason == "max_length":
             return False
-        if self.own_voice is not None and self.own_voice():
-            return False
-        transcript = self.hearer.transcribe(segment.audio)
+        said = self._hear(segment.start, segment.end)
+        last, self._last = self._last, (segment.start, segment.end)
+        if not said and last is not None and segment.start - last[1] <= JOIN:
+            said = self._hear(last[0], segment.end)  # "never ... mind", cut by a pause
+        self.heard += said
+        return said
+
+    def _hear(self, start: int, end: int) -> bool:
+        first = self.samples - len(self._audio)
+        audio = self._audio[max(0, start - self.pre_roll - first) : end - first]
+        transcript = self.hearer.transcribe(audio)
         said = not transcript.rejected and not transcript.out_of_grammar
         log.info("while speaking heard %r: %s", transcript.text or transcript.guess, said)
-        self.heard += said
         return said
