@@ -211,12 +211,18 @@ class ConversationConfig:
     arbitration_window: float = 0.3
     """Seconds within which satellites on one broker that heard the same wake word agree on
     the one that answers (the loudest; `app/arbiter.py`); 0 turns it off."""
+    follow_up: float = 5.0
+    """Seconds the satellite listens without the wake word after a reply that asks something
+    (a language model's answer ending in "?", a skill response with `expect_answer`); 0 turns
+    it off."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.arbitration_window <= 5:
             raise ValueError(
                 f"arbitration_window: expected 0..5 seconds, got {self.arbitration_window}"
             )
+        if not 0 <= self.follow_up <= 30:
+            raise ValueError(f"follow_up: expected 0..30 seconds, got {self.follow_up}")
 
 
 @dataclass(frozen=True)

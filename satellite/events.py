@@ -107,6 +107,8 @@ class ReplyEvent(Event):
     source: str = "skill"
     """`skill`, `error`, `timer`, `say` or `llm`."""
     intent: str = ""
+    expects_answer: bool = False
+    """The reply asks something: the satellite listens again without the wake word."""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,13 @@ from satellite.app.arbiter import Arbiter, ArbitratedHandler
 from satellite.app.control import Announcer, Control
 from satellite.app.daemon import Tasks
 from satellite.app.hearing import Hearing, load_hearing, load_skills
-from satellite.app.loaders import load_language_model, load_listener, load_stt, open_tts
+from satellite.app.loaders import (
+    load_language_model,
+    load_listener,
+    load_stop_listener,
+    load_stt,
+    open_tts,
+)
 from satellite.app.ringer import Ringer, timer_event
 from satellite.audio.echo import EchoCanceller, PlayedAudio, TappedSink
 from satellite.audio.sinks import AudioSink, SpeakerSink
@@ -146,11 +152,9 @@ def _wire(
     bus, tasks = Bus(), Tasks()
     hearing = load_hearing(config, worker)
     _closing(hearing, resources)
-    sink: AudioSink = open_sink(output if output is not None else config.audio.output)
-    echo = _echo(config, sink)
-    if echo is not None:
-        sink = TappedSink(sink, echo.played)
-    listener = load_listener(config, hearing.early, echo.own_voice if echo else None)
+    echo, sink = _echo(config, open_sink(output if output is not None else config.audio.output))
+    own_voice = echo.own_voice if echo else None
+    listener = load_listener(config, hearing.early, own_voice)
     tts = open_tts(config.tts, config.models.dir, config.models.manifest)
     resources.callback(_logged(lambda: _close(tts)))  # after the speaker's thread has ended
     speaker = Speaker(tts, sink, config.earcons)
@@ -180,18 +184,22 @@ def _wire(
         chime=arbiter.chime(speaker.chime),
         runner=InlineRunner() if inline else TurnRunner(config.timeouts),
         apologise=_apology(speaker, announcer),
+        follow_up=config.conversation.follow_up,
+        hush=speaker.cut,
+        stop=load_stop_listener(config, hearing.stt, echo.echo_only if echo else None),
     )
     if publisher is not None:
         publisher.start()  # commands are taken once everything they need is loaded
     return Satellite(config, bus, pipeline, assistant, tasks, publisher, resources, echo)
 
 
-def _echo(config: Config, sink: AudioSink) -> EchoCanceller | None:
+def _echo(config: Config, sink: AudioSink) -> tuple[EchoCanceller | None, AudioSink]:
     """The echo canceller, when it is on and a speaker plays (a file or nowhere makes no echo,
-    and plays faster than time passes)."""
+    and plays faster than time passes), and the sink, tapped for it."""
     if not config.audio.echo.enabled or not isinstance(sink, SpeakerSink):
-        return None
-    return EchoCanceller(PlayedAudio(), config.audio.echo)
+        return None, sink
+    echo = EchoCanceller(PlayedAudio(), config.audio.echo)
+    return echo, TappedSink(sink, echo.played)
 
 
 def _ringer(

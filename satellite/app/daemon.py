@@ -3,9 +3,12 @@
 The capture thread only reads the input and queues 80 ms frames. The processing thread runs
 wake and VAD; each turn runs on a worker thread (`satellite.voice.turn.TurnRunner`) while the
 processing thread keeps watch: it abandons a turn past its timeout, answers signals and sends
-the watchdog keep-alives. Audio that arrives during a turn waits in the queue and is caught up
-afterwards at many times real time. Other threads (MQTT commands, SIGHUP) hand work to the
-processing thread through `Tasks`: it runs between frames.
+the watchdog keep-alives. Audio that arrives while a turn thinks waits in the queue and is
+caught up afterwards at many times real time; while its reply is spoken, audio is taken as it
+comes from a live device (cleaned of the reply by the echo canceller), so the wake word can
+cut the reply off.
+Other threads (MQTT commands, SIGHUP) hand work to the processing thread through `Tasks`: it
+runs between frames.
 
 A file or a pipe (`paced`) is read no faster than it is processed: the capture thread waits
 for room in the queue, nothing is dropped. A live device cannot wait: when processing falls
@@ -157,7 +160,10 @@ class Daemon:
             self.notifier.alive()
             self.tasks.run_pending(self.pipeline)
             if self.pipeline.tick():
-                self.stopping.wait(IDLE_WAIT)  # a turn runs: the audio waits
+                if self.pipeline.overhearing and not self.paced:  # the wake word may cut it
+                    ended = self._next() or ended
+                else:
+                    self.stopping.wait(IDLE_WAIT)  # the turn thinks: the audio waits
                 continue
             if ended:
                 break
@@ -182,7 +188,7 @@ class Daemon:
         try:
             if self.echo is not None:
                 frame = self.echo.clean(frame, at)
-            self.pipeline.feed(frame)
+            self.pipeline.feed(frame, None if self.paced else at)
         except Exception:  # keep listening whatever one frame did
             log.exception("processing failed; continuing")
         return False

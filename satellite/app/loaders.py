@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from satellite.tts.piper_config import PiperConfig
     from satellite.voice.assistant import Recognizer
     from satellite.voice.endpoint import EarlyEnd
+    from satellite.voice.stop import StopListener
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,21 @@ def load_listener(
     """The wake word and the segmenter (`early`: the fast turn's early end of speech;
     `own_voice`: the echo canceller's judgement of a wake word heard while it plays)."""
     return Listener(load_wake(config), Segmenter(config.vad, early), own_voice)
+
+
+def load_stop_listener(
+    config: Config, stt: object, echo_only: Callable[[], bool] | None
+) -> StopListener | None:
+    """The stop phrases, held by the assistant's Moonshine (None with another recogniser)."""
+    from satellite.stt.held import HeldMoonshine
+    from satellite.voice.partials import IncrementalStt
+    from satellite.voice.stop import StopListener, stop_intents
+
+    held = stt.recognizer if isinstance(stt, IncrementalStt) else stt
+    if not isinstance(held, HeldMoonshine):
+        return None
+    hearer = HeldMoonshine(held.recognizer, stop_intents(), held.config, like=held)
+    return StopListener(hearer, config.vad, echo_only)
 
 
 # -- where the full profile's files are -------------------------------------------------------

@@ -79,9 +79,7 @@ class Ringer:
             self._ringing[timer.id] = Ringing(timer, time.monotonic())
             self._cond.notify_all()
         if first:
-            self._publish(
-                ReplyEvent(self._clock(), timer.announcement, "timer", "HassStartTimer")
-            )
+            self._publish(ReplyEvent(self._clock(), timer.announcement, "timer", "HassStartTimer"))
 
     def ringing(self) -> list[Timer]:
         with self._cond:

@@ -44,6 +44,11 @@ LOUD: Final = 300.0
 """RMS of played audio (int16) above which a frame's echo tells how well it is taken out."""
 NEAR_RMS: Final = 150.0
 """RMS (int16) a frame's remainder needs to count as a voice of its own."""
+VOICE_RMS: Final = 400.0
+"""What is left of a frame under this RMS, while the satellite plays, is its own echo's
+remainder (a user's speech near the microphone is louder)."""
+TAIL_FRAMES: Final = 3
+"""Frames after a loud one still holding its reflections."""
 LEARNING: Final = 300
 """Blocks (16 ms) of played audio the filter learns at its full step, whatever it hears."""
 ERLE_DECAY: Final = 0.05
@@ -176,6 +181,21 @@ class EchoCanceller:
         share = 10 ** (OWN_VOICE_DB / 10)
         near = sum(max(floor, heard * share) < left < heard for heard, left in loud)
         return near < NEAR_FRAMES
+
+    def echo_only(self) -> bool:
+        """The last frame held only what was played: something loud was played in it or just
+        before (the room's reflections), and what is left after the echo is taken out is far
+        below what was heard or under `VOICE_RMS`; or the filter has not learnt the room yet.
+        Nobody else spoke in it."""
+        recent = list(self._recent)[-TAIL_FRAMES:]
+        if not recent or not any(played for _, _, played in recent):
+            return False
+        if self.erle < CONVERGED or self.filter.adapted < LEARNING:
+            return True
+        heard, left, _ = recent[-1]
+        if left < VOICE_RMS**2 * self._frame:
+            return True
+        return not heard * 10 ** (OWN_VOICE_DB / 10) < left < heard
 
     def clean(self, frame: np.ndarray, t: float) -> np.ndarray:
         samples = np.asarray(frame, dtype=np.int16).reshape(-1)

@@ -51,12 +51,16 @@ class RunResult:
 
 
 def bench_config(config: Config, port: int | None, state_dir: str) -> Config:
-    """`config` with MQTT on the private broker (or off), timers in `state_dir`."""
+    """`config` with MQTT on the private broker (or off), timers in `state_dir`, no
+    follow-up (each bench turn begins with the wake word, and is timed alone)."""
     mqtt = MqttConfig(
         enabled=port is not None, port=port or 1883, client_id="satellite-bench", queue_dir=""
     )
     skills = dataclasses.replace(config.skills, state_dir=state_dir)
-    return dataclasses.replace(config, site_id="bench", mqtt=mqtt, skills=skills)
+    conversation = dataclasses.replace(config.conversation, follow_up=0.0)
+    return dataclasses.replace(
+        config, site_id="bench", mqtt=mqtt, skills=skills, conversation=conversation
+    )
 
 
 def run_pipeline(config: Config, turns: list[Turn], idle: np.ndarray) -> RunResult:

@@ -50,6 +50,16 @@ def text(data: dict[Any, Any], key: str, what: str, default: str | None = None) 
     return value
 
 
+def flag(data: dict[Any, Any], key: str, what: str, default: bool = False) -> bool:
+    """An optional true/false field."""
+    if key not in data:
+        return default
+    value = data[key]
+    if not isinstance(value, bool):
+        fail(data, key, f"{what}.{key}: expected true or false, got {describe(value)}")
+    return value
+
+
 def number(data: dict[Any, Any], key: str, what: str) -> float | None:
     """An optional positive number."""
     if key not in data:

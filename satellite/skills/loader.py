@@ -14,6 +14,7 @@ A skill file (see docs/SKILLS.md) is a Home Assistant custom-sentences file with
             lite_grammar: false         # text and full profile only (see docs/SKILLS.md)
         response: "Opening the {door} garage door"
         error_response: "The garage door did not answer"
+        expect_answer: false            # true: the response asks; listen again (follow-up)
         action: {mqtt: {topic: garage/set, payload: OPEN}}   # or a list of actions
     lists: {...}                        # hassil lists: values / range / wildcard
     expansion_rules: {name: "template"}
@@ -37,6 +38,7 @@ from satellite.skills.config import SkillsConfig
 from satellite.skills.fields import (
     SkillFileError,
     fail,
+    flag,
     mapping,
     only_keys,
     strings,
@@ -66,7 +68,7 @@ _TOP: Final = (
     "expansion_rules",
     "skip_words",
 )
-_INTENT: Final = ("data", "sentences", "response", "error_response", "action")
+_INTENT: Final = ("data", "sentences", "response", "error_response", "action", "expect_answer")
 _BLOCK: Final = ("sentences", "slots", "requires_context", "excludes_context", "lite_grammar")
 _MAPPINGS: Final = ("slots", "requires_context", "excludes_context")
 _ALWAYS: Final = frozenset({"intent", "text"})
@@ -213,7 +215,14 @@ def _intent(
         spec, "error_response", template_names, error_response, available, f"{what}.error_response"
     )
     return IntentSpec(
-        name, skill, blocks, response, error_response, actions, line_of(intents, name)
+        name,
+        skill,
+        blocks,
+        response,
+        error_response,
+        actions,
+        line_of(intents, name),
+        flag(spec, "expect_answer", what),
     )
 
 

@@ -95,6 +95,9 @@ class IntentSpec:
     error_response: str = "Sorry, I could not do that."
     actions: tuple[Action, ...] = ()
     line: int = 0
+    expect_answer: bool = False
+    """The response asks something: the satellite listens again without the wake word
+    (`conversation.follow_up`)."""
 
     @property
     def builtins(self) -> tuple[str, ...]:

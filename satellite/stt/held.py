@@ -89,13 +89,24 @@ class HeldMoonshine:
     """`transcribe(audio) -> Transcript`; `set_intents` after the skills are reloaded."""
 
     def __init__(
-        self, recognizer: MoonshineRecognizer, intents: Intents, config: HoldConfig | None = None
+        self,
+        recognizer: MoonshineRecognizer,
+        intents: Intents,
+        config: HoldConfig | None = None,
+        like: HeldMoonshine | None = None,
     ) -> None:
+        """`like`: a held recogniser on the same Moonshine whose decoder steps and pieces'
+        trie this one shares (a second set of sentences costs only its automaton)."""
         self.recognizer = recognizer
         self.config = config or HoldConfig()
-        self.steps = Steps(recognizer)
-        self.steps.check()
-        self._trie = PieceTrie(piece_texts(self.steps.tokenizer.get_vocab()))
+        self.steps: Steps
+        self._trie: PieceTrie
+        if like is not None:
+            self.steps, self._trie = like.steps, like._trie
+        else:
+            self.steps = Steps(recognizer)
+            self.steps.check()
+            self._trie = PieceTrie(piece_texts(self.steps.tokenizer.get_vocab()))
         self.set_intents(intents)
 
     def set_intents(self, intents: Intents) -> None:

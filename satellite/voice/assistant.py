@@ -29,6 +29,7 @@ from satellite.llm.fallback import LlmFallback, LlmTiming
 from satellite.llm.guard import DoubtfulIntent
 from satellite.skills import ActionRunner, Match, SkillSet
 from satellite.stt import Grammar, Transcript
+from satellite.voice.followup import asks
 from satellite.voice.speaker import Speaker, SpeechTiming
 from satellite.voice.turn import Speaking, Spoken, TurnStep
 
@@ -189,8 +190,13 @@ class Assistant:
             timing = yield from self._answer(heard, t, turn)
         else:
             if reply:
+                asking = source == "skill" and match is not None and match.spec.expect_answer
                 yield ReplyEvent(
-                    t=t, text=reply, source=source, intent=match.intent if match else ""
+                    t=t,
+                    text=reply,
+                    source=source,
+                    intent=match.intent if match else "",
+                    expects_answer=asking,
                 )
             timing = yield from self._say(reply, t)
         yield turn.timings(t, vad_tail, timing, began - start)
@@ -235,7 +241,8 @@ class Assistant:
             yield Speaking(t)
             timing = self.speaker.speak_sentences(sentences)
             yield Spoken(t)
-        yield ReplyEvent(t=t, text=" ".join(said), source="llm")
+        text = " ".join(said)
+        yield ReplyEvent(t=t, text=text, source="llm", expects_answer=asks(text))
         return timing
 
     def _sentences(self, text: str, turn: _Turn, said: list[str]) -> Iterator[str]:

@@ -92,6 +92,9 @@ class Listener:
         self.samples = 0
         """Samples seen since the start of the stream."""
         self.wake_enabled = True
+        self.following = False
+        """Listening without the wake word after a reply that asked: a wake word heard now
+        starts a turn of its own (the command after it), as at any other time."""
         self._history = np.zeros(0, dtype=np.int16)
         self._pending = np.zeros(0, dtype=np.int16)
 
@@ -134,19 +137,25 @@ class Listener:
         self._history = np.zeros(0, dtype=np.int16)
         self._pending = np.zeros(0, dtype=np.int16)
 
-    def start_listening(self) -> None:
-        """Open a turn without the wake word (the `listen` command)."""
-        self.segmenter.begin(self.samples)
+    def start_listening(self, window: float | None = None, follow_up: bool = False) -> None:
+        """Open a turn without the wake word (the `listen` command; `follow_up`: after a reply
+        that asked), speech to start within `window` seconds (default: the VAD's)."""
+        self.segmenter.begin(self.samples, window=window)
+        self.following = follow_up
 
     def cancel(self) -> None:
         self.segmenter.cancel()
+        self.following = False
 
     def _frame(self, frame: np.ndarray) -> list[Event]:
         self.samples += FRAME
         self._history = np.concatenate([self._history, frame])[-HISTORY:]
         wake = self.detector.process(frame, self.now)
-        if self.segmenter.active:
+        woken = wake is not None and self.following and self._may_wake()
+        if self.segmenter.active and not woken:
             segment = self.segmenter.feed(frame)
+            if segment is not None:
+                self.following = False
             return [] if segment is None else [self._segment_event(segment)]
         if wake is None or not self.wake_enabled:
             return []
@@ -154,10 +163,14 @@ class Listener:
             self.own_wakes += 1
             return []
         wake = replace(wake, level=dbfs(loudness(self._history[-LEVEL_SPAN:])))
+        self.following = False  # a wake word in the follow-up window: its own turn
         origin = self._wake_end(wake)
         self.segmenter.begin(origin, after_wake=True)
         segment = self.segmenter.feed(self._history[len(self._history) - (self.samples - origin) :])
         return [wake] if segment is None else [wake, self._segment_event(segment)]
+
+    def _may_wake(self) -> bool:
+        return self.wake_enabled and not (self.own_voice is not None and self.own_voice())
 
     def _wake_end(self, wake: WakeEvent) -> int:
         """Absolute sample where the wake phrase is taken to end.

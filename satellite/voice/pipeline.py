@@ -4,8 +4,10 @@
 turn: the turn handler (speech-to-text, understanding, action, reply) run by the pipeline's
 runner (`satellite.voice.turn`), every event published on the bus. `replay` feeds it directly
 and its turns run inline, to their end. The daemon's processing thread feeds it, its turns run
-on a worker thread, and between frames it calls `tick()`: while a turn runs no audio is fed
-(it waits, in order), and a turn past its state's timeout is abandoned with an apology.
+on a worker thread, and between frames it calls `tick()`: while a turn thinks no audio is fed
+(it waits, in order), and a turn past its state's timeout is abandoned with an apology. While
+a reply is spoken (`overhearing`) audio is fed: the wake word then cuts the reply off and
+starts the next turn (barge-in).
 
 The pipeline owns every state change and plays every earcon: the turn handler only yields what
 happened (its events, `Speaking` before a reply is spoken, `Spoken` after it), and the `Turn`
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol, runtime_checkable
 
@@ -24,6 +27,7 @@ import numpy as np
 from satellite.events import Event, StateEvent, UtteranceEvent
 from satellite.voice.listener import Listener
 from satellite.voice.state import State, StateMachine
+from satellite.voice.stop import StopListener
 from satellite.voice.turn import (
     InlineRunner,
     Outcome,
@@ -105,6 +109,10 @@ def run_handler(
             yield step
 
 
+FOLLOW_UP_AFTER = 0.3
+"""Seconds after a turn ends before captured audio may be a follow-up: the room's echo of the
+reply's last word has died away."""
+
 APOLOGY = "Sorry, that is taking too long."
 """Said when a turn is abandoned because its state's timeout passed."""
 
@@ -119,6 +127,9 @@ class Pipeline:
         chime: Chime | None = None,
         runner: Runner | None = None,
         apologise: Callable[[str], None] | None = None,
+        follow_up: float = 0.0,
+        hush: Callable[[], None] | None = None,
+        stop: StopListener | None = None,
     ) -> None:
         self.listener = listener
         self.machine = machine
@@ -136,6 +147,22 @@ class Pipeline:
         self._waiting: list[Event] = []
         """Events of the frame that started a turn, handled once it ends."""
         self._after_turn: list[Callable[[], None]] = []
+        self.hush = hush
+        """Cuts off what is being said (the speaker's `cut`); with it, the wake word is
+        listened for while a reply is spoken and interrupts it (barge-in). None: a reply is
+        heard out (replay, the bench)."""
+        self.barge_ins = 0
+        """Replies cut off by the wake word."""
+        self.stop = stop if hush is not None else None
+        """Hears the stop phrases while a reply is spoken (None: only the wake word cuts)."""
+        self.stops = 0
+        """Replies cut off by a stop phrase."""
+        self.follow_up = follow_up
+        """Seconds to listen without the wake word after a reply that asked (0: never)."""
+        self._follow_from: float | None = None
+        """A follow-up is due from audio captured at this time (`time.monotonic()`) on: the
+        frames that waited out the turn hold the reply itself, never a follow-up."""
+        self._following = False
 
     @property
     def state(self) -> State:
@@ -146,8 +173,28 @@ class Pipeline:
         """A turn is running (the daemon feeds no audio meanwhile: it waits, in order)."""
         return self._current is not None
 
-    def feed(self, audio: np.ndarray) -> None:
-        self._handle_all(self.listener.feed(audio))
+    @property
+    def overhearing(self) -> bool:
+        """A reply is being spoken and the wake word may cut it: the daemon feeds audio."""
+        return (
+            self.hush is not None
+            and self._current is not None
+            and self.machine.state is State.SPEAKING
+        )
+
+    def feed(self, audio: np.ndarray, captured: float | None = None) -> None:
+        """`captured`: when a live device captured `audio` (None: a file, a pipe, replay)."""
+        if self._follow_from is not None and (captured is None or captured >= self._follow_from):
+            self._begin_follow_up()
+        events = self.listener.feed(audio)
+        if self._current is not None and any(e.type == "wake" for e in events):
+            self._barge_in()
+        elif self.stop is not None and self.overhearing:
+            if not self.stop.active:
+                self.stop.begin(self.listener.samples - len(audio))
+            if self.stop.feed(audio):
+                self._stopped()
+        self._handle_all(events)
         self._expire()
 
     def finish(self) -> None:
@@ -179,6 +226,7 @@ class Pipeline:
     def reset(self) -> None:
         """Start a new stream (the next file in `replay`)."""
         self.listener.reset()
+        self._follow_from, self._following = None, False
         self._enter(State.IDLE)
 
     def listen(self) -> None:
@@ -194,6 +242,7 @@ class Pipeline:
         if self._current is not None:
             self._abandon(None)
         self.listener.cancel()
+        self._follow_from, self._following = None, False
         if self.machine.state is not State.MUTED:
             self._enter(State.IDLE)
 
@@ -219,14 +268,44 @@ class Pipeline:
 
     def _handle(self, event: Event) -> None:
         self.bus.publish(event)
+        following, self._following = self._following, False
         if event.type == "wake":
+            self._follow_from = None
             self._chime("wake")
             self._enter(State.LISTENING)
         elif event.type == "no_speech":
-            self._chime("end")
+            if not following:  # a follow-up nobody took ends in silence
+                self._chime("end")
             self._enter(State.IDLE)
         elif isinstance(event, UtteranceEvent):
             self._turn(event)
+
+    def _barge_in(self) -> None:
+        """The wake word while a reply is spoken: cut the reply off, end its turn; the wake
+        event then starts the next turn, as at any other time."""
+        log.info("barge-in: the wake word cut the reply off")
+        self.barge_ins += 1
+        if self.hush is not None:
+            self.hush()
+        self._abandon(None)
+
+    def _stopped(self) -> None:
+        """A stop phrase while a reply is spoken: cut it off, no new turn."""
+        log.info("stop phrase: the reply was cut off")
+        self.stops += 1
+        if self.hush is not None:
+            self.hush()
+        self._abandon(None)
+
+    def _begin_follow_up(self) -> None:
+        """Listen without the wake word: the reply of the last turn asked something."""
+        self._follow_from = None
+        if self._current is not None or self.machine.state is not State.IDLE:
+            return  # a wake word, a command or mute came first
+        self.listener.start_listening(self.follow_up, follow_up=True)
+        self._following = True
+        self._chime("wake")
+        self._enter(State.LISTENING)
 
     def text_turn(self, text: str, ended: Callable[[Outcome], None]) -> None:
         """A turn on `text` heard elsewhere (another recogniser; `listen` with text), as if it
@@ -273,8 +352,13 @@ class Pipeline:
     def _end_turn(self) -> None:
         turn, ended = self._current, self._ended
         self._current, self._ended = None, None
+        if self.stop is not None:
+            self.stop.cancel()
         if self.machine.state is not State.MUTED:
             self._enter(State.IDLE)
+            asked = turn is not None and not turn.abandoned and turn.expects_answer
+            if asked and self.follow_up > 0:
+                self._follow_from = time.monotonic() + FOLLOW_UP_AFTER
         if turn is not None and ended is not None:
             ok, detail = turn.outcome
             ended((False, f"abandoned ({detail})") if turn.abandoned else (ok, detail))
@@ -310,4 +394,5 @@ class Pipeline:
         event = self.machine.expire(self.listener.now)
         if event is not None:
             self.listener.cancel()
+            self._following = False
             self.bus.publish(event)

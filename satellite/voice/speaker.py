@@ -83,9 +83,7 @@ class Speaker:
         """Say `text`; returns when the first audio went out and how long synthesis took."""
         return self.speak_sentences([text])
 
-    def speak_sentences(
-        self, texts: Iterable[str], tone: Kind | None = None
-    ) -> SpeechTiming:
+    def speak_sentences(self, texts: Iterable[str], tone: Kind | None = None) -> SpeechTiming:
         """Say each text as soon as `texts` yields it (a streamed reply: the first is heard
         while the rest are still being written); `synthesis` includes waiting for them.
         `tone`: an earcon played before the first text, in the same turn of the lock."""

@@ -101,6 +101,8 @@ class Turn:
         self.utterance = utterance
         self._steps = steps
         self.outcome: Outcome = (False, "nothing handles the turn")
+        self.expects_answer = False
+        """Its reply asked something (the pipeline may listen again without the wake word)."""
         self.done = threading.Event()
         self._lock = threading.Lock()
         self._abandoned = False
@@ -153,6 +155,8 @@ class Turn:
                 log.info("a turn abandoned earlier went on: %s", step.type)
             parts.publish(step)
             self.outcome = next_outcome(step, self.outcome)
+            if isinstance(step, ReplyEvent) and not self._abandoned:
+                self.expects_answer = step.expects_answer
             if self._abandoned and isinstance(step, IntentEvent):
                 return False  # understood too late: its action is not started any more
         return True

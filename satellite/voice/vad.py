@@ -59,14 +59,17 @@ class Segmenter:
         self._chunks: list[np.ndarray] = []
         self._pending = np.zeros(0, dtype=np.int16)
 
-    def begin(self, origin: int, after_wake: bool = False) -> None:
+    def begin(self, origin: int, after_wake: bool = False, window: float | None = None) -> None:
         """Start looking for speech at absolute sample `origin`.
 
         `after_wake`: the origin is only an estimate of the wake phrase's end, so speech running
         from the origin and stopping for a pause within `WAKE_TAIL` is the phrase's last
-        syllable, not the command.
+        syllable, not the command. `window`: seconds within which speech must start (default
+        `no_speech_timeout`).
         """
         self.active = True
+        seconds = self.config.no_speech_timeout if window is None else window
+        self._timeout = round(seconds * RATE)
         self._tail_possible = after_wake
         self._vad = webrtcvad.Vad(self.config.aggressiveness)  # it adapts: start fresh
         self._origin = origin
