@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -367,3 +368,30 @@ def test_a_none_intent_stops_generation_early(engine: LlmEngine) -> None:
     assert engine.stats.generated == 0 and engine.stats.new_tokens == 0  # nothing to ask
     assert engine.last_intent_probability == 1.0
     assert len(engine.tokenize(NONE_REPLY)) > 0
+
+
+def test_the_first_clause_is_spoken_before_its_sentence_ends() -> None:
+    """The voice begins at the reply's first clause mark once it has four words: the rest of
+    the sentence is written while it is heard."""
+    text = "The sky looks blue to us, because air scatters blue light the most. It is so."
+    pieces = [w + " " for w in text.split()]
+    seen: list[int] = []
+
+    def watched() -> Iterator[str]:
+        for i, piece in enumerate(pieces):
+            seen.append(i)
+            yield piece
+
+    parts = []
+    for part in group_sentences(watched()):
+        parts.append((part, len(seen)))
+    assert [p for p, _ in parts] == [
+        "The sky looks blue to us,",
+        "because air scatters blue light the most.",
+        "It is so.",
+    ]
+    assert parts[0][1] == 6  # as soon as "us, " came, not at the end of the sentence
+    # too short a first clause waits for more; later clauses wait for their sentence
+    assert list(group_sentences(["Yes, ", "it is, ", "quite so."])) == ["Yes, it is, quite so."]
+    later = list(group_sentences(["It is. ", "Then we go, ", "all of us, ", "home."]))
+    assert later == ["It is.", "Then we go, all of us, home."]

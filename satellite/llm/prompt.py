@@ -22,6 +22,8 @@ _ENDS: Final = frozenset(".!?\u2026\n")
 _CLAUSES: Final = (", ", "; ", ": ")
 LONG_WORDS: Final = 16
 """Words after which an unfinished sentence is spoken in parts (see `group_sentences`)."""
+FIRST_CLAUSE: Final = 4
+"""Words a reply's first clause needs to be spoken on its own, before its sentence ends."""
 
 
 class LlmError(SatelliteError):
@@ -140,22 +142,39 @@ def _exchanges(pairs: Sequence[tuple[str, str]]) -> list[Message]:
     return [m for q, a in pairs for m in (Message("user", q), Message("assistant", a))]
 
 
-def group_sentences(pieces: Iterable[str], long_words: int = LONG_WORDS) -> Iterator[str]:
+def group_sentences(
+    pieces: Iterable[str], long_words: int = LONG_WORDS, first_clause: int = FIRST_CLAUSE
+) -> Iterator[str]:
     """Text pieces (e.g. streamed tokens) regrouped into whole sentences, each yielded as soon
-    as the piece after its end arrives; the rest at the end of the stream. A sentence longer
-    than `long_words` words is spoken in parts: up to its last comma, semicolon or colon, or
-    at twice that length up to its last word, so speech never waits for a run-on sentence."""
-    buffer = ""
+    as the piece after its end arrives; the rest at the end of the stream. The reply's first
+    clause of at least `first_clause` words is yielded at its comma, semicolon or colon, so the
+    voice begins before the first sentence is written. A sentence longer than `long_words`
+    words is spoken in parts: up to its last clause mark, or at twice that length up to its
+    last word, so speech never waits for a run-on sentence."""
+    buffer, started = "", False
     for piece in pieces:
         buffer += piece
         if any(c in _ENDS for c in buffer):
             *done, rest = split_sentences(buffer + _MARK)
             yield from done
+            started = started or bool(done)
             buffer = rest[: -len(_MARK)]
         head, buffer = _long_head(buffer, long_words)
+        if not head and not started:
+            head, buffer = _first_clause(buffer, first_clause)
         if head:
+            started = True
             yield head
     yield from split_sentences(buffer)
+
+
+def _first_clause(buffer: str, words: int) -> tuple[str, str]:
+    """(the reply's first clause, the rest) once it has `words` words; ("", buffer) before."""
+    marks = [buffer.find(mark) for mark in _CLAUSES]
+    cut = min((m for m in marks if m > 0), default=-1)
+    if cut < 0 or len(buffer[:cut].split()) < words:
+        return "", buffer
+    return buffer[: cut + 1].strip(), buffer[cut + 1 :].lstrip()
 
 
 def _long_head(buffer: str, long_words: int) -> tuple[str, str]:
