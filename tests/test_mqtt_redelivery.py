@@ -31,9 +31,7 @@ def test_broker_killed_mid_turn_loses_nothing_and_marks_redeliveries(
             assert [e["type"] for e in events if e["type"] in KINDS] == list(KINDS)
             broker.kill()
             broker.start()
-            wait_until(
-                lambda: all(sub.on(BASE + kind) for kind in KINDS), "the turn's events", 60
-            )
+            wait_until(lambda: all(sub.on(BASE + kind) for kind in KINDS), "the turn's events", 60)
         finally:
             code = live.close()
             sub.close()

@@ -238,4 +238,3 @@ def test_messages_in_flight_at_a_disconnect_go_again_first_marked_redelivery() -
     later = outbox.next()
     assert later is not None and later.messages == second
     outbox.close()
-
