@@ -80,10 +80,12 @@ class TimersConfig:
                 raise ValueError(f"{name}: expected a positive number of seconds")
 
 
+# fmt: off
 TIMER_NAMES: Final = (
     "pasta", "egg", "eggs", "pizza", "tea", "coffee", "bread", "rice", "oven", "cake",
     "cookie", "laundry", "potato", "chicken", "soup", "dinner", "workout", "nap",
 )
+# fmt: on
 """Timer names understood when the configuration names none."""
 
 
