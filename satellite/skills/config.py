@@ -85,8 +85,8 @@ TIMER_NAMES: Final = (
     "pasta", "egg", "eggs", "pizza", "tea", "coffee", "bread", "rice", "oven", "cake",
     "cookie", "laundry", "potato", "chicken", "soup", "dinner", "workout", "nap",
 )
-# fmt: on
 """Timer names understood when the configuration names none."""
+# fmt: on
 
 
 @dataclass(frozen=True)
