@@ -247,3 +247,22 @@ def test_the_beam_passes_the_encoders_keys_once(held: HeldMoonshine) -> None:
     assert found is not None and again is not None
     assert found.tokens == again.tokens
     assert matchable(steps.decode(found.tokens)) == "turn off the living room lamp"
+
+
+@pytest.mark.parametrize(
+    ("text", "progress"),
+    [
+        ("set the volume to fifty percent", "open"),  # was "unfinished": "Set" fit better
+        ("turn off the living room lamp", "complete"),
+        ("set a timer for", "unfinished"),
+    ],
+)
+def test_a_beginning_must_cover_what_was_heard(
+    held: HeldMoonshine, text: str, progress: str
+) -> None:
+    """A beginning of one token with an unlikely end ("Set") could score above the whole
+    sentence accepted and make a complete command wait `vad.unfinished_silence`; with a
+    sentence accepted, a beginning now counts only when it is longer: broken-off commands,
+    which have none, still wait."""
+    _, found = held.partial(speak(text, "en-us", 150))
+    assert found == progress

@@ -42,15 +42,20 @@ class _Hypothesis:
 
 
 def _candidates(
-    beam: list[_Hypothesis], probs: np.ndarray, grammar: TokenGrammar, width: int
+    beam: list[_Hypothesis],
+    probs: np.ndarray,
+    grammar: TokenGrammar,
+    width: int,
+    min_tokens: int = 0,
 ) -> tuple[list[tuple[float, int, int, int]], list[Scored]]:
-    """(score, row, token, state) of the best extensions, and the sentences ending here."""
+    """(score, row, token, state) of the best extensions, and the sentences ending here (of
+    at least `min_tokens` tokens)."""
     found: list[tuple[float, int, int, int]] = []
     finished: list[Scored] = []
     for row, hypothesis in enumerate(beam):
         allowed = grammar.allowed(hypothesis.state)
         base = hypothesis.total
-        if allowed.end:
+        if allowed.end and len(hypothesis.tokens) >= min_tokens:
             end = float(probs[row, END_TOKEN])
             finished.append(Scored(hypothesis.tokens, (*hypothesis.logprobs, end), True))
         if not len(allowed.tokens):
@@ -68,16 +73,21 @@ def _candidates(
 
 
 def search(
-    steps: Steps, hidden: np.ndarray, grammar: TokenGrammar, width: int, max_tokens: int
+    steps: Steps,
+    hidden: np.ndarray,
+    grammar: TokenGrammar,
+    width: int,
+    max_tokens: int,
+    min_tokens: int = 0,
 ) -> Scored | None:
-    """The likeliest sentence of the grammar of at most `max_tokens` tokens for the encoded
-    audio; None when the beam found none."""
+    """The likeliest sentence of the grammar of `min_tokens` to `max_tokens` tokens for the
+    encoded audio; None when the beam found none."""
     first, cache = steps.first(hidden)
     probs = first[np.newaxis, :]
     beam = [_Hypothesis((), (), grammar.start())]
     best: Scored | None = None
     for _ in range(max_tokens + 1):
-        extensions, finished = _candidates(beam, probs, grammar, width)
+        extensions, finished = _candidates(beam, probs, grammar, width, min_tokens)
         for sentence in finished:
             if best is None or sentence.total > best.total:
                 best = sentence
@@ -104,10 +114,11 @@ def widening_search(
     grammar: TokenGrammar,
     widths: tuple[int, ...],
     max_tokens: int,
+    min_tokens: int = 0,
 ) -> Scored | None:
     """`search` with each width in turn until one finds a sentence."""
     for width in widths:
-        found = search(steps, hidden, grammar, width, max_tokens)
+        found = search(steps, hidden, grammar, width, max_tokens, min_tokens)
         if found is not None:
             return found
     return None

@@ -178,10 +178,13 @@ class HeldMoonshine:
             verdict = progress(self.automaton, transcript)
             if verdict == "complete":
                 return transcript, verdict
-            sentence = held.evidence.total if held.accepted and held.evidence else None
+            sentence, shortest = None, 0
+            if held.accepted and held.evidence:
+                sentence = held.evidence.total
+                shortest = len(self.steps.encode_text(held.sentence)) + 1
             longest = min(limit, 2 * len(free.tokens) + 4)
             beginning = beginning_fits(
-                self.steps, hidden, self.beginnings, free, self.config, longest, sentence
+                self.steps, hidden, self.beginnings, free, self.config, longest, sentence, shortest
             )
             return transcript, progress(self.automaton, transcript, beginning)
 

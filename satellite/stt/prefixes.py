@@ -56,11 +56,19 @@ def beginning_fits(
     config: HoldConfig,
     limit: int,
     sentence: float | None = None,
+    min_tokens: int = 0,
 ) -> bool:
-    """True when a beginning of a sentence of at most `limit` tokens fits the audio as well
-    as a sentence must, and better than the whole `sentence` accepted (its total
-    log-probability; None: none was)."""
-    best = widening_search(steps, hidden, grammar, (config.beam,), limit)
+    """True when a beginning of a sentence of `min_tokens` to `limit` tokens fits the audio
+    as well as a sentence must, and better than the whole `sentence` accepted (its total
+    log-probability; None: none was). With a sentence accepted the caller asks for beginnings
+    longer than it (the user said it and goes on): a short one ("Set" for "set the volume to
+    fifty percent") with an unlikely end token can score above the whole sentence without
+    explaining the rest of the audio. (Without one, no such floor: Moonshine's free decode of
+    a broken-off command runs on with words nobody said, "turn off the fucking fucking", so
+    its length says nothing.)"""
+    best = widening_search(
+        steps, hidden, grammar, (config.beam,), max(limit, min_tokens), min_tokens
+    )
     if best is None or (sentence is not None and best.total <= sentence):
         return False
     lr = (best.total - free.total) / max(1, len(free.tokens))
