@@ -53,6 +53,18 @@ def heard(played: np.ndarray, response: np.ndarray, seed: int) -> np.ndarray:
     return np.convolve(played.astype(np.float64), response)[: len(played)] + noise
 
 
+def room_input(
+    reply: np.ndarray, response: np.ndarray, seed: int, user: np.ndarray | None, at: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The reply (with 0.3 s of silence after it) as played, what the microphone hears of it
+    and of the `user` speaking from sample `at`, and the whole frames' length."""
+    reply = np.concatenate([reply, np.zeros(4800, np.int16)])
+    mic = heard(reply, response, seed)
+    if user is not None:
+        mic[at : at + len(user)] += user[: len(mic) - at]
+    return reply, mic, len(mic) // FRAME * FRAME
+
+
 def voice_of(k: int) -> Voice:
     if k % 2 == 0:
         return piper((0.9, 1.0, 1.2)[k % 3])
@@ -74,11 +86,7 @@ class Room:
         self.raw_wakes = 0
 
     def play(self, reply: np.ndarray, user: np.ndarray | None = None, at: int = 0) -> bool:
-        reply = np.concatenate([reply, np.zeros(4800, np.int16)])
-        mic = heard(reply, self.response, int(self.t))
-        if user is not None:
-            mic[at : at + len(user)] += user[: len(mic) - at]
-        n = len(mic) // FRAME * FRAME
+        reply, mic, n = room_input(reply, self.response, int(self.t), user, at)
         self.played.add(reply[:n], round(self.t * RATE))
         woke = raw = False
         for i in range(0, n, FRAME):

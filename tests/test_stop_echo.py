@@ -17,7 +17,7 @@ from satellite.stt.held import HeldMoonshine
 from satellite.stt.moonshine import MoonshineConfig
 from satellite.voice.stop import StopListener, stop_intents
 from tests.corpus_sentences import AREAS
-from tests.test_echo import FRAME, RATE, REPLIES, ROOMS, heard, room, voice_of
+from tests.test_echo import FRAME, RATE, REPLIES, ROOMS, room, room_input, voice_of
 from tests.voices import Speaker, espeak, piper
 
 REPLY = "The weather today is sunny with a light breeze and some clouds later on in the day."
@@ -56,11 +56,7 @@ class StopRoom:
 
     def play(self, reply: np.ndarray, user: np.ndarray | None = None, at: int = 0) -> int | None:
         """Where in the reply's audio a stop phrase was heard (its sample), or None."""
-        reply = np.concatenate([reply, np.zeros(4800, np.int16)])
-        mic = heard(reply, self.response, int(self.t))
-        if user is not None:
-            mic[at : at + len(user)] += user[: len(mic) - at]
-        n = len(mic) // FRAME * FRAME
+        reply, mic, n = room_input(reply, self.response, int(self.t), user, at)
         self.played.add(reply[:n], round(self.t * RATE))
         self.stop.begin(0)
         cut = None

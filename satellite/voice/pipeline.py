@@ -188,12 +188,14 @@ class Pipeline:
             self._begin_follow_up()
         events = self.listener.feed(audio)
         if self._current is not None and any(e.type == "wake" for e in events):
-            self._barge_in()
+            self.barge_ins += 1
+            self._cut("the wake word")
         elif self.stop is not None and self.overhearing:
             if not self.stop.active:
                 self.stop.begin(self.listener.samples - len(audio))
             if self.stop.feed(audio):
-                self._stopped()
+                self.stops += 1
+                self._cut("a stop phrase")
         self._handle_all(events)
         self._expire()
 
@@ -280,19 +282,10 @@ class Pipeline:
         elif isinstance(event, UtteranceEvent):
             self._turn(event)
 
-    def _barge_in(self) -> None:
-        """The wake word while a reply is spoken: cut the reply off, end its turn; the wake
-        event then starts the next turn, as at any other time."""
-        log.info("barge-in: the wake word cut the reply off")
-        self.barge_ins += 1
-        if self.hush is not None:
-            self.hush()
-        self._abandon(None)
-
-    def _stopped(self) -> None:
-        """A stop phrase while a reply is spoken: cut it off, no new turn."""
-        log.info("stop phrase: the reply was cut off")
-        self.stops += 1
+    def _cut(self, by: str) -> None:
+        """The wake word or a stop phrase while a reply is spoken: cut the reply off and end
+        its turn (a wake event then starts the next turn, as at any other time)."""
+        log.info("%s cut the reply off", by)
         if self.hush is not None:
             self.hush()
         self._abandon(None)
