@@ -187,7 +187,7 @@ class Pipeline:
         if self._follow_from is not None and (captured is None or captured >= self._follow_from):
             self._begin_follow_up()
         events = self.listener.feed(audio)
-        if self._current is not None and any(e.type == "wake" for e in events):
+        if self.overhearing and any(e.type == "wake" for e in events):
             self.barge_ins += 1
             self._cut("the wake word")
         elif self.stop is not None and self.overhearing:
