@@ -175,12 +175,10 @@ class EchoCanceller:
         loud = [(heard, left) for heard, left, played in self._recent if played]
         if not loud:
             return False
-        if self.erle < CONVERGED or self.filter.adapted < LEARNING:
+        if self._unlearnt():
             return True
         floor = NEAR_RMS**2 * self._frame
-        share = 10 ** (OWN_VOICE_DB / 10)
-        near = sum(max(floor, heard * share) < left < heard for heard, left in loud)
-        return near < NEAR_FRAMES
+        return sum(_voiced(heard, left, floor) for heard, left in loud) < NEAR_FRAMES
 
     def echo_only(self) -> bool:
         """The last frame held only what was played: something loud was played in it or just
@@ -190,12 +188,14 @@ class EchoCanceller:
         recent = list(self._recent)[-TAIL_FRAMES:]
         if not recent or not any(played for _, _, played in recent):
             return False
-        if self.erle < CONVERGED or self.filter.adapted < LEARNING:
+        if self._unlearnt():
             return True
         heard, left, _ = recent[-1]
-        if left < VOICE_RMS**2 * self._frame:
-            return True
-        return not heard * 10 ** (OWN_VOICE_DB / 10) < left < heard
+        return not _voiced(heard, left, VOICE_RMS**2 * self._frame)
+
+    def _unlearnt(self) -> bool:
+        """The filter has not learnt the room yet: what is left says nothing."""
+        return self.erle < CONVERGED or self.filter.adapted < LEARNING
 
     def clean(self, frame: np.ndarray, t: float) -> np.ndarray:
         samples = np.asarray(frame, dtype=np.int16).reshape(-1)
@@ -229,6 +229,12 @@ class EchoCanceller:
             total = sum(h for h, _ in self._loud) / (sum(x for _, x in self._loud) + 1)
             # a voice over the reply is no failure of the filter: the best recent figure holds
             self.erle = max(float(10 * np.log10(total)), self.erle - ERLE_DECAY)
+
+
+def _voiced(heard: float, left: float, floor: float) -> bool:
+    """A frame's energy `heard`, and `left` after the echo is taken out: a voice of its own
+    (what is left above `floor`, and within `OWN_VOICE_DB` of what was heard)."""
+    return max(floor, heard * 10 ** (OWN_VOICE_DB / 10)) < left < heard
 
 
 class BlockFilter:

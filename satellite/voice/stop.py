@@ -24,6 +24,7 @@ from hassil import Intents
 from satellite.config import VadConfig
 from satellite.stt import Transcript
 from satellite.voice.vad import Segmenter
+from satellite.voice.wake import RATE
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,10 @@ END_SILENCE: Final = 0.15
 """Seconds of silence that end a stop phrase (a command's end of speech waits longer)."""
 LONGEST: Final = 2.0
 """Seconds: a longer segment is not a stop phrase."""
-JOIN: Final = round(0.5 * 16000)
+JOIN: Final = round(0.5 * RATE)
 """Samples between two segments heard as one phrase when neither is one alone."""
-KEEP: Final = round(3.0 * 16000)
+KEEP: Final = round(3.0 * RATE)
 """Samples of audio kept for the segments (the segmenter's own has the echo silenced)."""
-RATE: Final = 16000
 
 
 class Hearer(Protocol):
