@@ -100,6 +100,10 @@ class WakeModelConfig:
     window: int | None = None
     """microWakeWord only: how many of its probabilities (one per 30 ms) are averaged into the
     score; unset: the model's own `sliding_window_size`."""
+    confirm: bool = False
+    """Wake only when Moonshine, held to the wake phrase (the model's name: `hey_jarvis` is
+    "hey jarvis"), hears it too: fewer false wakes on phrases that sound alike, at about 80 ms
+    per wake (`satellite.voice.confirm`; needs `stt.engine` moonshine, held)."""
 
     def __post_init__(self) -> None:
         if self.threshold is not None and not 0.0 < self.threshold < 1.0:

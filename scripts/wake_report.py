@@ -3,6 +3,7 @@
     python scripts/wake_report.py                        # both engines, hey jarvis and okay nabu
     python scripts/wake_report.py --only microwakeword:okay_nabu --misses
     python scripts/wake_report.py --set threshold=0.9 --set window=3
+    python scripts/wake_report.py --set confirm=true     # Moonshine confirms each wake
 
 Each line is one engine and wake word: right / takes with the wake phrase, what went wrong,
 false wakes / takes without it. `--misses` lists every take that went wrong, with its pause and
@@ -26,7 +27,7 @@ from satellite.config import Config, default_models_dir  # noqa: E402
 from tests.recognition_corpus import CorpusBuilder, corpus_specs  # noqa: E402
 from tests.recordings import Recordings  # noqa: E402
 from tests.voices import Speaker  # noqa: E402
-from tests.wake_corpus import run_listener, summarise, wake_takes  # noqa: E402
+from tests.wake_corpus import held_for_wakes, run_listener, summarise, wake_takes  # noqa: E402
 
 RUNS = (
     ("openwakeword", "hey_jarvis"),
@@ -57,8 +58,11 @@ def main() -> int:
         takes = wake_takes(builder, model.replace("_", " "))
         wake = {"engine": engine, "models": [{"name": model, **extra}]}
         config = Config.from_dict({"models": {"dir": models_dir}, "wake": wake})
-        outcomes = run_listener(load_listener(config), takes, model)
-        print(f"{engine} {model} {extra or ''}")
+        stt = held_for_wakes(models_dir) if extra.get("confirm") else None
+        listener = load_listener(config, stt=stt)
+        outcomes = run_listener(listener, takes, model)
+        refused = listener.confirmer.refused if listener.confirmer else 0
+        print(f"{engine} {model} {extra or ''} (wakes not confirmed: {refused})")
         for summary in summarise(outcomes):
             print("  " + summary.line())
         if args.by:

@@ -359,3 +359,27 @@ def test_models_verify_and_list_know_the_configured_micro_models(
     for name in ("micro_okay_nabu", "micro_hey_jarvis", "micro_alexa", "micro_hey_mycroft"):
         line = next(row for row in listing.splitlines() if row.startswith(name + " "))
         assert "wake_micro" in line and "present" in line and "Apache-2.0" in line, line
+
+
+def test_confirmation_needs_held_moonshine_and_says_so(micro_models: Path) -> None:
+    from satellite.app.loaders import load_confirmer
+
+    config = micro_config(micro_models, {"name": "hey_jarvis", "confirm": True})
+    with pytest.raises(ConfigError) as raised:
+        load_confirmer(config, stt=None)
+    assert "confirm (on hey_jarvis) needs Moonshine held to the skills" in str(raised.value)
+    assert load_confirmer(micro_config(micro_models, "hey_jarvis"), stt=None) is None
+
+
+def test_a_wake_phrase_is_the_model_s_name_said_once_or_over_and_without_its_greeting() -> None:
+    from hassil import recognize
+
+    from satellite.voice.confirm import phrase_intents, wake_phrase
+
+    assert wake_phrase("hey_jarvis") == "hey jarvis"
+    assert wake_phrase("/models/Okay_Nabu.json") == "okay nabu"
+    intents = phrase_intents("hey jarvis")
+    for said in ("hey jarvis", "jarvis", "hey jarvis hey jarvis", "jarvis jarvis jarvis"):
+        assert recognize(said, intents) is not None, said
+    for said in ("hey travis", "hey", "hey jarvis hey jarvis hey jarvis hey jarvis"):
+        assert recognize(said, intents) is None, said

@@ -25,6 +25,7 @@ from typing import Final
 import numpy as np
 
 from satellite.events import WakeEvent
+from satellite.stt.held import HeldMoonshine
 from satellite.voice.listener import Listener
 from tests.recognition_corpus import LEAD, CorpusBuilder, corpus_specs
 from tests.speech import VOICES
@@ -95,6 +96,16 @@ def similar_takes(builder: CorpusBuilder, phrase: str) -> list[WakeTake]:
             audio = np.concatenate([silence, builder.speaker.speak(text, voice), silence])
             takes.append(WakeTake(f"similar/{voice}/{i}", voice.family, "similar", audio, None))
     return takes
+
+
+def held_for_wakes(models_dir: str) -> HeldMoonshine:
+    """Moonshine held to a small grammar, for a listener whose wake models ask for a second
+    opinion (each confirmer compiles its own phrase, `like` this one)."""
+    from satellite.app.loaders import load_moonshine
+    from satellite.stt.moonshine import MoonshineConfig
+    from satellite.voice.stop import stop_intents
+
+    return HeldMoonshine(load_moonshine(MoonshineConfig(), models_dir), stop_intents())
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,7 @@ def build(
     bus = Bus()
     hearing = load_hearing(config, worker)
     assistant = load_assistant(config, hearing=hearing)
-    listener = load_listener(config, hearing.early)
+    listener = load_listener(config, hearing.early, stt=hearing.stt)
     resources = _closing(hearing)
     resources.callback(_logged(lambda: close_engines(assistant)))
     pipeline = Pipeline(listener, StateMachine(config.timeouts), bus, assistant)
@@ -154,7 +154,7 @@ def _wire(
     _closing(hearing, resources)
     echo, sink = _echo(config, open_sink(output if output is not None else config.audio.output))
     own_voice = echo.own_voice if echo else None
-    listener = load_listener(config, hearing.early, own_voice)
+    listener = load_listener(config, hearing.early, own_voice, hearing.stt)
     tts = open_tts(config.tts, config.models.dir, config.models.manifest)
     resources.callback(_logged(lambda: _close(tts)))  # after the speaker's thread has ended
     speaker = Speaker(tts, sink, config.earcons)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Final
 
 from satellite.app.wake import load_wake
 from satellite.config import Config
-from satellite.errors import ModelError
+from satellite.errors import ConfigError, ModelError
 from satellite.models.locate import find_manifest, open_store
 from satellite.models.manifest import Manifest
 from satellite.voice.listener import Listener
@@ -29,12 +29,14 @@ if TYPE_CHECKING:
     from satellite.llm.engine import LlmEngine
     from satellite.llm.openai import OpenAiEngine
     from satellite.skills import SkillSet
+    from satellite.stt.held import HeldMoonshine
     from satellite.stt.moonshine import MoonshineRecognizer
     from satellite.stt.moonshine_config import MoonshineConfig
     from satellite.tts import TtsConfig, TtsEngine
     from satellite.tts.piper import PiperTts
     from satellite.tts.piper_config import PiperConfig
     from satellite.voice.assistant import Recognizer
+    from satellite.voice.confirm import WakeConfirmer
     from satellite.voice.endpoint import EarlyEnd
     from satellite.voice.stop import StopListener
 
@@ -60,11 +62,50 @@ def model_path(config: Config, name: str) -> Path:
 
 
 def load_listener(
-    config: Config, early: EarlyEnd | None = None, own_voice: Callable[[], bool] | None = None
+    config: Config,
+    early: EarlyEnd | None = None,
+    own_voice: Callable[[], bool] | None = None,
+    stt: object = None,
 ) -> Listener:
     """The wake word and the segmenter (`early`: the fast turn's early end of speech;
-    `own_voice`: the echo canceller's judgement of a wake word heard while it plays)."""
-    return Listener(load_wake(config), Segmenter(config.vad, early), own_voice)
+    `own_voice`: the echo canceller's judgement of a wake word heard while it plays; `stt`: the
+    assistant's recogniser, which confirms the wakes of the models that ask)."""
+    confirmer = load_confirmer(config, stt)
+    return Listener(load_wake(config), Segmenter(config.vad, early), own_voice, confirmer)
+
+
+def _held(stt: object) -> HeldMoonshine | None:
+    from satellite.stt.held import HeldMoonshine
+    from satellite.voice.partials import IncrementalStt
+
+    held = stt.recognizer if isinstance(stt, IncrementalStt) else stt
+    return held if isinstance(held, HeldMoonshine) else None
+
+
+def load_confirmer(config: Config, stt: object) -> WakeConfirmer | None:
+    """Moonshine held to the phrase of each wake model with `confirm: true` (None: no model
+    asks); without held Moonshine, a `ConfigError` that says what is needed."""
+    from satellite.stt.held import HeldMoonshine
+    from satellite.voice.confirm import LAX, WakeConfirmer, phrase_intents, wake_phrase
+
+    names = [m.name for m in config.wake.models if m.confirm]
+    if not names:
+        return None
+    held = _held(stt)
+    if held is None:
+        raise ConfigError(
+            [
+                f"wake.models: confirm (on {', '.join(names)}) needs Moonshine held to the "
+                "skills (stt.engine: moonshine, stt.moonshine.hold.enabled: true); or set "
+                "confirm: false"
+            ]
+        )
+    return WakeConfirmer(
+        {
+            name: HeldMoonshine(held.recognizer, phrase_intents(wake_phrase(name)), LAX, like=held)
+            for name in names
+        }
+    )
 
 
 def load_stop_listener(
@@ -72,11 +113,10 @@ def load_stop_listener(
 ) -> StopListener | None:
     """The stop phrases, held by the assistant's Moonshine (None with another recogniser)."""
     from satellite.stt.held import HeldMoonshine
-    from satellite.voice.partials import IncrementalStt
     from satellite.voice.stop import StopListener, stop_intents
 
-    held = stt.recognizer if isinstance(stt, IncrementalStt) else stt
-    if not isinstance(held, HeldMoonshine):
+    held = _held(stt)
+    if held is None:
         return None
     hearer = HeldMoonshine(held.recognizer, stop_intents(), held.config, like=held)
     return StopListener(hearer, config.vad, echo_only)

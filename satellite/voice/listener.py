@@ -19,6 +19,7 @@ from typing import Final
 import numpy as np
 
 from satellite.events import Event, NoSpeechEvent, UtteranceEvent, WakeEvent
+from satellite.voice.confirm import AFTER, BEFORE, WakeConfirmer
 from satellite.voice.vad import VAD_FRAME, Segment, Segmenter
 from satellite.voice.wake import FRAME, RATE, WakeDetector
 
@@ -81,8 +82,11 @@ class Listener:
         detector: WakeDetector,
         segmenter: Segmenter,
         own_voice: Callable[[], bool] | None = None,
+        confirmer: WakeConfirmer | None = None,
     ) -> None:
         self.detector = detector
+        self.confirmer = confirmer
+        """A second opinion on the wakes of the models that ask for one."""
         self.segmenter = segmenter
         self.own_voice = own_voice
         """True when a wake word now may be the satellite's own voice (the echo canceller's
@@ -153,21 +157,34 @@ class Listener:
         wake = self.detector.process(frame, self.now)
         woken = wake is not None and self.following and self._may_wake()
         if self.segmenter.active and not woken:
-            segment = self.segmenter.feed(frame)
-            if segment is not None:
-                self.following = False
-            return [] if segment is None else [self._segment_event(segment)]
+            return self._listen(frame)
         if wake is None or not self.wake_enabled:
             return []
         if self.own_voice is not None and self.own_voice():
             self.own_wakes += 1
             return []
         wake = replace(wake, level=dbfs(loudness(self._history[-LEVEL_SPAN:])))
-        self.following = False  # a wake word in the follow-up window: its own turn
         origin = self._wake_end(wake)
+        if not self._confirmed(wake.model, origin):
+            return self._listen(frame) if self.segmenter.active else []
+        self.following = False  # a wake word in the follow-up window: its own turn
         self.segmenter.begin(origin, after_wake=True)
         segment = self.segmenter.feed(self._history[len(self._history) - (self.samples - origin) :])
         return [wake] if segment is None else [wake, self._segment_event(segment)]
+
+    def _listen(self, frame: np.ndarray) -> list[Event]:
+        segment = self.segmenter.feed(frame)
+        if segment is not None:
+            self.following = False
+        return [] if segment is None else [self._segment_event(segment)]
+
+    def _confirmed(self, model: str, origin: int) -> bool:
+        """True unless the model asks for a second opinion and does not get it."""
+        if self.confirmer is None or not self.confirmer.wants(model):
+            return True
+        first = self.samples - len(self._history)
+        audio = self._history[max(0, origin - BEFORE - first) : origin + AFTER - first]
+        return self.confirmer.confirms(model, audio)
 
     def _may_wake(self) -> bool:
         return self.wake_enabled and not (self.own_voice is not None and self.own_voice())
