@@ -2,7 +2,9 @@
 drains it. It never blocks or breaks the caller.
 
 `start(routes)` connects in the background (paho's network thread retries with a doubling delay
-up to `reconnect_max`) and subscribes to each route's topic at every connection; `put()` and
+up to `reconnect_max`) and subscribes to each route's topic at every connection, and says
+`online` only once the broker has granted the subscriptions (a command sent the moment the
+satellite is seen online is not lost: said before, the first commands of a flood were); `put()` and
 `put_retained()` only queue; the `mqtt-outbox` thread hands queued messages to paho when
 connected (see `satellite.mqtt.outbox` for the ordering rules). The last will and `stop()` set
 the retained `availability` topic to `offline`; each connection sets it to `online`.
@@ -51,6 +53,8 @@ class Connection:
         self.config = config
         self.client_id = client_id
         self.availability = availability
+        self._subscribing: int | None = None
+        """The message id of this connection's subscription, until the broker grants it."""
         """The retained `online` / `offline` topic."""
         self._outbox = Outbox(config.queue_limit, open_journal(config, client_id))
         self._connected = threading.Event()
@@ -108,6 +112,7 @@ class Connection:
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
         client.connect_async(self.config.host, self.config.port, self.config.keepalive)
         self._client = client
         self._routes = dict(routes)
@@ -175,9 +180,20 @@ class Connection:
         self._problem = None
         self._connected.set()
         self._outbox.set_online(True)
-        self._send(Outgoing(self.availability, ONLINE, retain=True), again=False)
         if self._routes:
-            client.subscribe([(topic, 1) for topic in self._routes])
+            _, self._subscribing = client.subscribe([(topic, 1) for topic in self._routes])
+        else:
+            self._announce()
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any
+    ) -> None:
+        if mid == self._subscribing:
+            self._announce()
+
+    def _announce(self) -> None:
+        """`online`, once commands can be taken."""
+        self._send(Outgoing(self.availability, ONLINE, retain=True), again=False)
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
         self._report(
