@@ -97,14 +97,14 @@ def test_the_stand_in_tokenizer_as_the_library(tmp_path: Path) -> None:
 
 def test_a_bad_tokenizer_file_names_itself(tmp_path: Path) -> None:
     path = tmp_path / "tokenizer.json"
-    with pytest.raises(ModelError, match="tokenizer file not found: .*tokenizer.json"):
+    with pytest.raises(ModelError, match=r"tokenizer file not found: .*tokenizer\.json"):
         load_bpe(path)
     path.write_text('{"model": {"type": "BPE", "vocab"', encoding="utf-8")
-    with pytest.raises(ModelError, match="cannot read tokenizer .*tokenizer.json"):
+    with pytest.raises(ModelError, match=r"cannot read tokenizer .*tokenizer\.json"):
         load_bpe(path)
     path.write_text(json.dumps({"model": {"type": "Unigram", "vocab": []}}), encoding="utf-8")
-    with pytest.raises(ModelError, match="tokenizer.json is not a BPE tokenizer .*Unigram"):
+    with pytest.raises(ModelError, match=r"tokenizer\.json is not a BPE tokenizer .*Unigram"):
         load_bpe(path)
     path.write_text(json.dumps({"model": {"type": "BPE"}}), encoding="utf-8")
-    with pytest.raises(ModelError, match="is not a BPE tokenizer .*vocab"):
+    with pytest.raises(ModelError, match=r"is not a BPE tokenizer .*vocab"):
         load_bpe(path)
