@@ -98,3 +98,51 @@ def test_a_long_sentence_is_made_in_bounded_pieces(joe: Path) -> None:
     assert 0.8 < seconds / (len(whole[0]) / RATE) < 1.25
     assert max(len(c) for c in pieces) / RATE < 3.0  # 32 phonemes: a clause, not the sentence
     assert all(np.abs(c).max() > 1000 for c in pieces)
+
+
+def seeded(model: Path, text: str, parts: bool) -> np.ndarray:
+    """The voice's audio for `text` from a freshly opened voice, random draws seeded."""
+    import onnxruntime
+
+    onnxruntime.set_seed(20261204)
+    voice = PiperTts(model, settings=PiperConfig(parts=parts))
+    return np.concatenate(list(voice.synthesize(text)))
+
+
+def test_joe_in_two_parts_says_the_same(joe: Path, tmp_path: Path) -> None:
+    """The decoder over windows of 64 frames gives the whole graph's audio."""
+    from satellite.tts.piper_parts import PartsSession, cached_parts, parts_dir
+
+    model = linked(joe, tmp_path, json.loads(Path(f"{joe}.json").read_text(encoding="utf-8")))
+    text = "The weather today is sunny with a light breeze, and tomorrow it will rain."
+    whole = seeded(model, text, parts=False)
+    assert cached_parts(model) is None
+    halves = seeded(model, text, parts=True)
+    assert cached_parts(model) is not None
+    assert sorted(p.name for p in parts_dir(model).iterdir()) == [
+        "decoder.onnx",
+        "encoder.onnx",
+        "stamp.json",
+    ]
+    assert len(halves) == len(whole) > RATE * 3
+    assert np.abs(halves.astype(np.int32) - whole).max() <= 1
+    assert isinstance(PiperTts(model)._voice.session, PartsSession)
+
+
+def test_parts_of_another_file_or_broken_ones_are_not_used(joe: Path, tmp_path: Path) -> None:
+    from satellite.tts.piper_parts import cached_parts, parts_dir
+
+    model = linked(joe, tmp_path, json.loads(Path(f"{joe}.json").read_text(encoding="utf-8")))
+    PiperTts(model)
+    assert cached_parts(model) is not None
+    stamp = parts_dir(model) / "stamp.json"
+    data = json.loads(stamp.read_text(encoding="utf-8"))
+    data["model"]["size"] += 1  # as if the voice file were another
+    stamp.write_text(json.dumps(data), encoding="utf-8")
+    assert cached_parts(model) is None
+    PiperTts(model)  # cut again
+    assert cached_parts(model) is not None
+    (parts_dir(model) / "decoder.onnx").write_bytes(b"not a model")
+    voice = PiperTts(model)  # the parts do not load: the whole graph runs
+    assert type(voice._voice.session).__name__ == "InferenceSession"
+    assert len(list(voice.synthesize("Hello."))) == 1

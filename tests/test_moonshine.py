@@ -73,7 +73,7 @@ def test_stops_at_the_length_cap_when_the_end_token_never_comes(looping_dir: Pat
     assert heard.text == ""
     assert heard.reason == f"no end of sentence within {cap} tokens"
     assert heard.guess.startswith("what time is it what")
-    assert len(recognizer._tokenizer.encode(heard.guess).ids) == cap
+    assert len(recognizer._tokenizer.encode(heard.guess)) == cap
 
 
 def test_the_cap_grows_with_the_audio(looping_dir: Path) -> None:
@@ -81,8 +81,8 @@ def test_the_cap_grows_with_the_audio(looping_dir: Path) -> None:
     recognizer = MoonshineRecognizer(looping_dir, config)
     short = recognizer.transcribe(_speech(1.0)).guess
     long = recognizer.transcribe(_speech(3.0)).guess
-    assert len(recognizer._tokenizer.encode(short).ids) == 4
-    assert len(recognizer._tokenizer.encode(long).ids) == 12
+    assert len(recognizer._tokenizer.encode(short)) == 4
+    assert len(recognizer._tokenizer.encode(long)) == 12
 
 
 def test_base_shapes_and_small_shapes_are_read_from_the_graph(tmp_path: Path) -> None:

@@ -136,3 +136,13 @@ def test_sentences_are_cut_at_clauses_then_between_words() -> None:
 def test_max_phonemes_is_validated() -> None:
     with pytest.raises(ValueError, match="max_phonemes"):
         PiperConfig(max_phonemes=4)
+
+
+def test_a_voice_without_a_decoder_to_cut_runs_whole(voice_path: Path) -> None:
+    """The Piper-shaped stand-in has no `/dec/` nodes: no parts, the whole graph per piece."""
+    from satellite.tts.piper_parts import parts_dir
+
+    voice = PiperTts(voice_path)
+    assert type(voice._voice.session).__name__ == "InferenceSession"
+    assert not parts_dir(voice_path).exists()
+    assert list(voice.synthesize("Turned on the light."))

@@ -35,7 +35,7 @@ def free_words(steps: Steps, free: Scored, confident: float) -> list[Word]:
     words: list[Word] = []
     current, worst = "", 0.0
     for token, logprob in zip(free.tokens, free.logprobs, strict=False):
-        piece = steps.tokenizer.id_to_token(token) or ""
+        piece = steps.tokenizer.piece(token) or ""
         if piece.startswith("▁") and current:
             words += _words(current, worst, confident)
             current, worst = "", 0.0

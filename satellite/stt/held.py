@@ -106,7 +106,7 @@ class HeldMoonshine:
         else:
             self.steps = Steps(recognizer)
             self.steps.check()
-            self._trie = PieceTrie(piece_texts(self.steps.tokenizer.get_vocab()))
+            self._trie = PieceTrie(piece_texts(self.steps.tokenizer.vocabulary()))
         self.set_intents(intents)
 
     def set_intents(self, intents: Intents) -> None:

@@ -251,10 +251,10 @@ class Steps:
 
     def encode_text(self, text: str) -> tuple[int, ...]:
         """A sentence as the tokenizer writes it (no special tokens)."""
-        return tuple(self.tokenizer.encode(text, add_special_tokens=False).ids)
+        return self.tokenizer.encode(text)
 
     def decode(self, tokens: Sequence[int]) -> str:
-        return str(self.tokenizer.decode(list(tokens), skip_special_tokens=True))
+        return self.tokenizer.decode(tokens)
 
 
 def _rows(array: np.ndarray, batch: int) -> np.ndarray:

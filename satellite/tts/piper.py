@@ -52,9 +52,7 @@ class PiperTts:
         self.settings = settings or PiperConfig()
         self.model_path = Path(model_path)
         self.config_path = Path(config_path or f"{self.model_path}.json")
-        self._voice = _load_voice(
-            self.model_path, self.config_path, self.settings.threads, self.settings.arena
-        )
+        self._voice = _load_voice(self.model_path, self.config_path, self.settings)
         self.rate: int = self._voice.config.sample_rate
         self._syn = _synthesis_config(self._voice, self.settings)
         _check_voice(self._voice, self.model_path, self.config_path)
@@ -86,7 +84,7 @@ class PiperTts:
         return np.clip(audio / peak, -1.0, 1.0) * 32767
 
 
-def _load_voice(model: Path, config_path: Path, threads: int, arena: bool) -> Any:
+def _load_voice(model: Path, config_path: Path, settings: PiperConfig) -> Any:
     try:
         from piper import PiperVoice
         from piper.config import PiperConfig as VoiceConfig
@@ -98,8 +96,8 @@ def _load_voice(model: Path, config_path: Path, threads: int, arena: bool) -> An
         config = VoiceConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as err:
         raise ModelError(f"{config_path} is not a Piper voice config: {_reason(err)}") from err
-    options = SessionOptions(threads, arena=arena, prepack=False)
-    session = open_session(model, options)
+    options = SessionOptions(settings.threads, arena=settings.arena, prepack=False)
+    session = _session(model, options, settings.parts)
     from piper.phonemize_espeak import ESPEAK_DATA_DIR
 
     return PiperVoice(
@@ -112,6 +110,21 @@ def _load_voice(model: Path, config_path: Path, threads: int, arena: bool) -> An
 
 def _reason(err: Exception) -> str:
     return f"missing key {err}" if isinstance(err, KeyError) else str(err)
+
+
+def _session(model: Path, options: SessionOptions, parts: bool) -> Any:
+    """The voice's graph in two parts where it can be (`piper_parts`), else whole."""
+    from satellite.tts.piper_parts import PartsSession, voice_parts
+
+    found = voice_parts(model) if parts and model.is_file() else None
+    if found is None:
+        return open_session(model, options)
+    encoder, decoder, latent = found
+    try:
+        return PartsSession(open_session(encoder, options), open_session(decoder, options), latent)
+    except ModelError as err:
+        log.warning("Piper voice %s runs whole: its parts do not load: %s", model.name, err)
+        return open_session(model, options)
 
 
 def _synthesis_config(voice: Any, settings: PiperConfig) -> Any:

@@ -28,8 +28,11 @@ class PiperConfig:
 
     max_phonemes: int = 40
     """Longest piece of a sentence made in one run of the voice, in phonemes (about 7 words,
-    2 s of speech). A run's working memory grows with its audio (about 35 MB per second for a
-    medium voice): longer sentences are cut at clause marks, else between words."""
+    2 s of speech): longer sentences are cut at clause marks, else between words. (The run
+    of the whole graph needs about 15 MiB per second of its audio; in parts, a fixed 18.)"""
+    parts: bool = True
+    """Run the voice in two parts, its decoder over windows of 0.74 s (`satellite.tts.
+    piper_parts`: the same audio, a fixed working memory); off: the whole graph per piece."""
 
     def __post_init__(self) -> None:
         if self.speaker < 0:
