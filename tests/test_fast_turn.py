@@ -111,6 +111,9 @@ COMPLETE: Final = (
     (piper(1.0), "turn on the kitchen light", "HassTurnOn"),
     (espeak("en-us+m3", 160), "what is the date today", "HassGetCurrentDate"),
     (espeak("en-us", 160), "turn off the lights in the bedroom", "HassTurnOff"),
+    (piper(1.0), "what time is it", "HassGetCurrentTime"),  # "… now" would mean the same
+    (espeak("en-us+m3", 160), "what time is it", "HassGetCurrentTime"),
+    (piper(1.0), "set the volume to ten", "HassSetVolume"),  # "… percent" too
 )
 """Commands whose free decode, in these voices, writes the sentence itself (when it does not,
 the normal end of speech holds: see `satellite.stt.progress`)."""
@@ -270,6 +273,26 @@ def automaton(satellite: Satellite) -> Any:
 )
 def test_progress_of_an_accepted_sentence(automaton: Any, text: str, expected: str) -> None:
     assert progress(automaton, Transcript(text, 1.0, False, "", text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("what time is it", "complete"),  # "… now", "… right now": the same
+        ("set the volume to ten", "complete"),  # "… percent"
+        ("never mind", "complete"),  # "… that"
+        ("set a timer for five minutes", "open"),  # "… and ten seconds": another timer
+        ("volume thirty", "open"),  # "… eight": another volume
+        ("cancel the timer", "open"),  # "… for ten minutes": which timer
+    ],
+)
+def test_a_sentence_whose_longer_ones_mean_the_same_is_complete(
+    satellite: Satellite, automaton: Any, text: str, expected: str
+) -> None:
+    stt = satellite.assistant.stt
+    assert isinstance(stt, IncrementalStt)
+    said = Transcript(text, 1.0, False, "", text)
+    assert progress(automaton, said, harmless=stt.recognizer.harmless) == expected
 
 
 def test_progress_of_what_is_not_a_sentence(automaton: Any) -> None:

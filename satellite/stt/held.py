@@ -32,6 +32,7 @@ from satellite.models.onnx import release_memory
 from satellite.stt import Transcript
 from satellite.stt.automaton import compile_automaton
 from satellite.stt.beam import widening_search
+from satellite.stt.continuations import harmless
 from satellite.stt.coverage import Word, coverage, free_words
 from satellite.stt.margins import contests
 from satellite.stt.moonshine import RATE, MoonshineRecognizer, as_float, normalize
@@ -118,6 +119,7 @@ class HeldMoonshine:
             self.intents, self.automaton, self.grammar = intents, automaton, grammar
             self.rivals = Rivals(intents, automaton)
             self.beginnings = PrefixGrammar(grammar)
+            self._harmless: dict[str, bool] = {}
         log.info(
             "skills' sentences compiled for Moonshine: %d states, %d templates left out, %.2f s",
             automaton.size,
@@ -175,7 +177,7 @@ class HeldMoonshine:
             transcript = self._transcript(held)
             if heard is not None:
                 heard(transcript)
-            verdict = progress(self.automaton, transcript)
+            verdict = progress(self.automaton, transcript, harmless=self.harmless)
             if verdict == "complete":
                 return transcript, verdict
             sentence, shortest = None, 0
@@ -186,7 +188,15 @@ class HeldMoonshine:
             beginning = beginning_fits(
                 self.steps, hidden, self.beginnings, free, self.config, longest, sentence, shortest
             )
-            return transcript, progress(self.automaton, transcript, beginning)
+            return transcript, progress(self.automaton, transcript, beginning, self.harmless)
+
+    def harmless(self, text: str) -> bool:
+        """Do the longer sentences that begin with `text` all mean what it means? (Once per
+        sentence and set of skills.)"""
+        found = self._harmless.get(text)
+        if found is None:
+            found = self._harmless[text] = harmless(self.automaton, self.intents, text)
+        return found
 
     def _hear(self, samples: np.ndarray) -> Heard:
         ms: dict[str, float] = {}

@@ -5,9 +5,11 @@ needs to end a turn early, or to wait longer (`satellite.voice.endpoint`).
   the free decode wrote itself (on audio cut short Moonshine's language model invents the
   rest: "set a timer for" has been held to "do you know what time it is") and that no longer
   sentence continues ("turn on the kitchen light");
+  — or whose longer sentences all mean what it means ("what time is it" … "now": `harmless`,
+  `satellite.stt.continuations`);
 - `open`: accepted, but held to rather than written, or a longer sentence of the skills begins
-  with it ("set a timer for five minutes" … "and ten seconds"; "cancel" … "the timer"): the
-  normal end-of-speech rule holds;
+  with it and would do something else ("set a timer for five minutes" … "and ten seconds";
+  "cancel" … "the timer"): the normal end-of-speech rule holds;
 - `unfinished`: the beginning of a sentence fits the audio better than any whole one
   (`beginning`, from `satellite.stt.prefixes`), or the free decode is one ("turn on the",
   "set a timer for"): the user is likely to go on;
@@ -16,6 +18,7 @@ needs to end a turn early, or to wait longer (`satellite.voice.endpoint`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final, Literal
 
 from satellite.stt import Transcript
@@ -39,14 +42,23 @@ def _words(text: str) -> str:
     return " ".join(text.replace("-", " ").split())
 
 
-def progress(automaton: Automaton, transcript: Transcript, beginning: bool = False) -> Progress:
+def progress(
+    automaton: Automaton,
+    transcript: Transcript,
+    beginning: bool = False,
+    harmless: Callable[[str], bool] | None = None,
+) -> Progress:
     """Where `transcript` (of a held recogniser: an accepted one's `guess` is its free
     decode) stands against the sentences of `automaton`; `beginning`: the beginning of a
-    sentence fits the audio (better than the sentence accepted, if one was)."""
+    sentence fits the audio (better than the sentence accepted, if one was); `harmless`: do
+    the longer sentences that begin with this one all mean what it means?"""
     if beginning:
         return "unfinished"
     if not transcript.rejected and not transcript.out_of_grammar and transcript.text:
-        if _words(transcript.guess) != transcript.text or continues(automaton, transcript.text):
+        text = transcript.text
+        if _words(transcript.guess) != text:
+            return "open"
+        if continues(automaton, text) and not (harmless is not None and harmless(text)):
             return "open"
         return "complete"
     heard = _words(transcript.text if transcript.out_of_grammar else transcript.guess)
