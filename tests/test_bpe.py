@@ -108,3 +108,29 @@ def test_a_bad_tokenizer_file_names_itself(tmp_path: Path) -> None:
     path.write_text(json.dumps({"model": {"type": "BPE"}}), encoding="utf-8")
     with pytest.raises(ModelError, match=r"is not a BPE tokenizer .*vocab"):
         load_bpe(path)
+
+
+def test_the_tables_are_kept_beside_the_json_and_made_again_when_it_changes(
+    real: tuple[Any, Bpe], models_dir: Path, tmp_path: Path
+) -> None:
+    import os
+    import shutil
+
+    from satellite.stt.bpe_tables import cache_path
+
+    library, _ = real
+    path = tmp_path / "tokenizer.json"
+    shutil.copy(models_dir / "moonshine" / "tiny" / "tokenizer.json", path)
+    text = "set a timer for twenty minutes"
+    expected = tuple(library.encode(text, add_special_tokens=False).ids)
+    assert load_bpe(path).encode(text) == expected
+    cached = cache_path(path)
+    assert cached.is_file()
+    made = cached.stat().st_mtime_ns
+    assert load_bpe(path).encode(text) == expected and cached.stat().st_mtime_ns == made
+    os.utime(path, ns=(made + 10**9, made + 10**9))  # the JSON changed: made again
+    assert load_bpe(path).encode(text) == expected
+    assert cached.stat().st_mtime_ns != made
+    cached.write_bytes(b"not an npz")  # a broken cache is made again too
+    assert load_bpe(path).encode(text) == expected
+    assert cached.stat().st_size > 100_000

@@ -14,70 +14,65 @@ does, as the library does for this kind of file (Moonshine's and the bench's sta
 - decode: special pieces left out, "▁" as a space, runs of `<0xNN>` pieces as the UTF-8 they
   spell (U+FFFD for each byte of a run that spells none), one leading space stripped.
 
-The library costs the process about 18 MiB (its shared library, the loaded tokenizer, the
-vocabulary's Python dict); this about 4 (docs/FULL_PROFILE.md). `tests/test_bpe.py` checks it
+The tables are numpy arrays (`satellite.stt.bpe_tables`, cached beside the JSON): the library
+cost the process about 20 MiB (its shared library, the loaded tokenizer, the vocabulary's Python
+dict); this about 2 (docs/FULL_PROFILE.md). `tests/test_bpe.py` checks it
 against the library on every sentence the skills can say, the corpora and odd text.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 
 from satellite.errors import ModelError
+from satellite.stt.bpe_tables import SHIFT, BpeTables, read_tables
 
 SPACE: Final = "\u2581"
 _BYTE: Final = re.compile(r"<0x([0-9A-Fa-f]{2})>")
 _WORD: Final = re.compile(f"{SPACE}[^{SPACE}]*")
-_SHIFT: Final = 32
 
 
 class Bpe:
     """`encode(text)` → ids, `decode(ids)` → text, `vocabulary()`, `piece(id)`."""
 
-    def __init__(
-        self,
-        pieces: Mapping[int, str],
-        merges: Iterable[tuple[str, str]],
-        special: Iterable[int],
-        unknown: int | None,
-        byte_fallback: bool,
-        fuse_unknown: bool = False,
-    ) -> None:
-        size = max(pieces) + 1 if pieces else 0
-        self._pieces: list[str | None] = [None] * size
-        for token, text in pieces.items():
-            self._pieces[token] = text
-        self._ids = {text: token for token, text in pieces.items()}
-        self.special = frozenset(special)
-        self.unknown = unknown
-        self.fuse_unknown = fuse_unknown
-        self._bytes = _byte_ids(self._ids) if byte_fallback else None
-        keys, merged = [], []
-        for a, b in merges:
-            ia, ib, iab = self._ids.get(a), self._ids.get(b), self._ids.get(a + b)
-            if ia is not None and ib is not None and iab is not None:
-                keys.append((ia << _SHIFT) | ib)
-                merged.append(iab)
-        order = np.argsort(np.array(keys, dtype=np.int64), kind="stable")
-        self._keys = np.array(keys, dtype=np.int64)[order]
-        self._ranks = order.astype(np.int32)
-        self._merged = np.array(merged, dtype=np.int32)[order]
+    def __init__(self, tables: BpeTables) -> None:
+        self._blob = tables.blob.tobytes()
+        self._offsets = tables.offsets
+        self._keys, self._ranks, self._merged = tables.keys, tables.ranks, tables.merged
+        self.special = frozenset(int(t) for t in tables.special)
+        unknown, byte_fallback, fuse = (int(f) for f in tables.flags)
+        self.unknown = unknown if unknown >= 0 else None
+        self.fuse_unknown = bool(fuse)
+        self._chars = self._single_characters()
+        self._bytes = self._byte_ids() if byte_fallback else None
         self._word = functools.lru_cache(maxsize=4096)(self._merge_word)
+
+    @property
+    def size(self) -> int:
+        return len(self._offsets) - 1
 
     # -- what the tokenizer library offered ------------------------------------------------
 
     def vocabulary(self) -> dict[str, int]:
-        return dict(self._ids)
+        """Piece → id, made on each call (the held recogniser's trie is built from it once)."""
+        out: dict[str, int] = {}
+        for token in range(self.size):
+            piece = self.piece(token)
+            if piece:
+                out[piece] = token
+        return out
 
     def piece(self, token: int) -> str | None:
-        return self._pieces[token] if 0 <= token < len(self._pieces) else None
+        if not 0 <= token < self.size:
+            return None
+        lo, hi = int(self._offsets[token]), int(self._offsets[token + 1])
+        return self._blob[lo:hi].decode("utf-8") if hi > lo else None
 
     def encode(self, text: str) -> tuple[int, ...]:
         if not text:
@@ -112,8 +107,8 @@ class Bpe:
 
     def _merge_word(self, word: str) -> tuple[int, ...]:
         tokens = self._characters(word)
-        while len(tokens) > 1:
-            pairs = (np.array(tokens[:-1], dtype=np.int64) << _SHIFT) | np.array(tokens[1:])
+        while len(tokens) > 1 and len(self._keys):
+            pairs = (np.array(tokens[:-1], dtype=np.int64) << SHIFT) | np.array(tokens[1:])
             at = np.searchsorted(self._keys, pairs)
             at = np.minimum(at, len(self._keys) - 1)
             found = self._keys[at] == pairs
@@ -127,7 +122,7 @@ class Bpe:
     def _characters(self, word: str) -> list[int]:
         tokens: list[int] = []
         for char in word:
-            token = self._ids.get(char)
+            token = self._chars.get(char)
             if token is not None:
                 tokens.append(token)
             elif self._bytes is not None:
@@ -138,12 +133,27 @@ class Bpe:
                 tokens.append(self.unknown)
         return tokens
 
+    def _single_characters(self) -> dict[str, int]:
+        """The pieces of one character (all the merges start from), id by character."""
+        lengths = np.diff(self._offsets)
+        out: dict[str, int] = {}
+        for token in np.flatnonzero((lengths > 0) & (lengths <= 4)):
+            piece = self.piece(int(token))
+            if piece is not None and len(piece) == 1:
+                out.setdefault(piece, int(token))
+        return out
 
-def _byte_ids(ids: Mapping[str, int]) -> list[int]:
-    try:
-        return [ids[f"<0x{b:02X}>"] for b in range(256)]
-    except KeyError as err:
-        raise ModelError(f"byte_fallback without the byte piece {err.args[0]}") from err
+    def _byte_ids(self) -> list[int]:
+        pieces: dict[str, int] = {}
+        lengths = np.diff(self._offsets)
+        for token in np.flatnonzero(lengths == 6):
+            piece = self.piece(int(token))
+            if piece is not None and _BYTE.fullmatch(piece):
+                pieces.setdefault(piece.upper().replace("0X", "0x"), int(token))
+        try:
+            return [pieces[f"<0x{b:02X}>"] for b in range(256)]
+        except KeyError as err:
+            raise ModelError(f"byte_fallback without the byte piece {err.args[0]}") from err
 
 
 def _spelt(run: bytearray) -> str:
@@ -156,44 +166,6 @@ def _spelt(run: bytearray) -> str:
 
 
 def load_bpe(path: Path) -> Bpe:
-    """Read `tokenizer.json`; anything it cannot read is a `ModelError` naming the file."""
-    try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise ModelError(f"tokenizer file not found: {path} (run `satellite models pull`)") from err
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ModelError(f"cannot read tokenizer {path}: {err}") from err
-    try:
-        return _from_json(data)
-    except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise ModelError(f"{path} is not a BPE tokenizer as Moonshine's: {err!r}") from err
-
-
-def _from_json(data: Any) -> Bpe:
-    model = data["model"]
-    if model.get("type") != "BPE":
-        raise ValueError(f"model type {model.get('type')!r}, expected BPE")
-    vocab: dict[str, int] = model["vocab"]
-    pieces = {int(token): str(text) for text, token in vocab.items()}
-    added = data.get("added_tokens") or []
-    for token in added:
-        pieces.setdefault(int(token["id"]), str(token["content"]))
-    merges = [_pair(m) for m in model["merges"]]
-    special = [int(t["id"]) for t in added if t.get("special")]
-    unk = model.get("unk_token")
-    return Bpe(
-        pieces,
-        merges,
-        special,
-        vocab.get(unk) if unk else None,
-        bool(model.get("byte_fallback")),
-        bool(model.get("fuse_unk")),
-    )
-
-
-def _pair(merge: Any) -> tuple[str, str]:
-    if isinstance(merge, str):
-        a, b = merge.split(" ")
-        return a, b
-    a, b = merge
-    return str(a), str(b)
+    """The tokenizer of `tokenizer.json` at `path`; a missing or bad file is a `ModelError`
+    naming it."""
+    return Bpe(read_tables(path))
