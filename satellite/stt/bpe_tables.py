@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any, Final
 import numpy as np
 
 from satellite.errors import ModelError
+from satellite.models.derived import make_in_child
 
 log = logging.getLogger(__name__)
 
@@ -80,19 +80,8 @@ def _cached(path: Path) -> BpeTables | None:
 
 
 def _make_in_child(path: Path) -> None:
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "satellite.stt.bpe_tables", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as err:
-        log.info("Moonshine's tokenizer read in process (no child: %s)", err)
-        return
-    if done.returncode != 0:
-        why = (done.stderr.strip().splitlines() or ["no reason given"])[-1]
+    why = make_in_child("satellite.stt.bpe_tables", path, TIMEOUT)
+    if why is not None:
         log.info("Moonshine's tokenizer read in process: %s", why)
 
 

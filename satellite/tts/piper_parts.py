@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+
+from satellite.models.derived import make_in_child
 
 log = logging.getLogger(__name__)
 
@@ -70,19 +71,8 @@ def voice_parts(model: Path) -> tuple[Path, Path, str] | None:
     found = cached_parts(model)
     if found is not None:
         return found
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "satellite.tts.piper_parts", str(model)],
-            capture_output=True,
-            text=True,
-            timeout=SPLIT_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as err:
-        log.info("Piper voice %s runs whole (cannot cut it in two: %s)", model.name, err)
-        return None
-    if done.returncode != 0:
-        why = (done.stderr.strip().splitlines() or ["no reason given"])[-1]
+    why = make_in_child("satellite.tts.piper_parts", model, SPLIT_TIMEOUT)
+    if why is not None:
         log.info("Piper voice %s runs whole: %s", model.name, why)
         return None
     return cached_parts(model)
