@@ -80,8 +80,8 @@ def _learnt(hearer: HeldMoonshine, n: int, speech: Speaker) -> StopRoom:
 
 def test_forty_stop_phrases_over_replies(hearer: HeldMoonshine, speech: Speaker) -> None:
     """5 rooms x 4 phrases x 2 voice families, said 1 s into a reply at 0.5-1.0 of the
-    voice's level. Measured 2026-12-03: 25 of 40 cut, 10 of them within 300 ms of audio after
-    the phrase (median ~440 ms); most misses are espeak-ng's voice, which Moonshine hears
+    voice's level. Measured 2026-12-04: 26 of 40 cut, 13 of them within 300 ms of audio after
+    the phrase (median ~300 ms); most misses are espeak-ng's voice, which Moonshine hears
     badly over the echo's remainder. Short of the issue's 95 % within 300 ms
     (docs/LISTENING.md); this floor keeps what holds."""
     latencies: list[float] = []
