@@ -55,6 +55,11 @@ class Transcript:
     """Speech was heard (`text`) but it is not a sentence of the skills (`reason` says why):
     it goes to the language model when there is one, never to the templates."""
 
+    @property
+    def in_grammar(self) -> bool:
+        """A sentence of the skills was heard and accepted."""
+        return not self.rejected and not self.out_of_grammar
+
 
 @dataclass(frozen=True)
 class SttConfig:

@@ -54,7 +54,7 @@ def progress(
     the longer sentences that begin with this one all mean what it means?"""
     if beginning:
         return "unfinished"
-    if not transcript.rejected and not transcript.out_of_grammar and transcript.text:
+    if transcript.in_grammar and transcript.text:
         text = transcript.text
         if _words(transcript.guess) != text:
             return "open"

@@ -80,7 +80,7 @@ class WakeConfirmer:
 
     def confirms(self, model: str, audio: np.ndarray) -> bool:
         transcript = self.hearers[model].transcribe(audio)
-        heard = not transcript.rejected and not transcript.out_of_grammar
+        heard = transcript.in_grammar
         if not heard:
             self.refused += 1
         log.info(

@@ -124,6 +124,6 @@ class StopListener:
         first = self.samples - len(self._audio)
         audio = self._audio[max(0, start - self.pre_roll - first) : end - first]
         transcript = self.hearer.transcribe(audio)
-        said = not transcript.rejected and not transcript.out_of_grammar
+        said = transcript.in_grammar
         log.info("while speaking heard %r: %s", transcript.text or transcript.guess, said)
         return said
