@@ -137,7 +137,7 @@ def test_parts_of_another_file_or_broken_ones_are_not_used(joe: Path, tmp_path: 
     assert cached_parts(model) is not None
     stamp = parts_dir(model) / "stamp.json"
     data = json.loads(stamp.read_text(encoding="utf-8"))
-    data["model"]["size"] += 1  # as if the voice file were another
+    data["model"][0] += 1  # its size: as if the voice file were another
     stamp.write_text(json.dumps(data), encoding="utf-8")
     assert cached_parts(model) is None
     PiperTts(model)  # cut again

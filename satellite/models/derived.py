@@ -8,6 +8,13 @@ import sys
 from pathlib import Path
 
 
+def source_stamp(path: Path) -> list[int]:
+    """What a derived file records of the file it was made from (size, modification time):
+    when these differ, it is made again."""
+    info = path.stat()
+    return [info.st_size, info.st_mtime_ns]
+
+
 def make_in_child(module: str, path: Path, timeout: float) -> str | None:
     """Run `python -m module path`; None when it succeeded, else why not (its last line of
     error output, or why it could not run)."""

@@ -144,16 +144,16 @@ class Bpe:
         return out
 
     def _byte_ids(self) -> list[int]:
-        pieces: dict[str, int] = {}
-        lengths = np.diff(self._offsets)
-        for token in np.flatnonzero(lengths == 6):
-            piece = self.piece(int(token))
-            if piece is not None and _BYTE.fullmatch(piece):
-                pieces.setdefault(piece.upper().replace("0X", "0x"), int(token))
-        try:
-            return [pieces[f"<0x{b:02X}>"] for b in range(256)]
-        except KeyError as err:
-            raise ModelError(f"byte_fallback without the byte piece {err.args[0]}") from err
+        """The `<0xNN>` piece of each byte value (the first, if two spell it)."""
+        ids = [-1] * 256
+        for token in np.flatnonzero(np.diff(self._offsets) == len("<0x00>")):
+            byte = _BYTE.fullmatch(self.piece(int(token)) or "")
+            if byte is not None and ids[int(byte.group(1), 16)] < 0:
+                ids[int(byte.group(1), 16)] = int(token)
+        if -1 in ids:
+            missing = f"<0x{ids.index(-1):02X}>"
+            raise ModelError(f"byte_fallback without the byte piece {missing}")
+        return ids
 
 
 def _spelt(run: bytearray) -> str:

@@ -20,7 +20,7 @@ from typing import Any, Final
 import numpy as np
 
 from satellite.errors import ModelError
-from satellite.models.derived import make_in_child
+from satellite.models.derived import make_in_child, source_stamp
 
 log = logging.getLogger(__name__)
 
@@ -64,15 +64,10 @@ def read_tables(path: Path) -> BpeTables:
     return found if found is not None else parse(path)
 
 
-def _stamp(path: Path) -> np.ndarray:
-    info = path.stat()
-    return np.array([info.st_size, info.st_mtime_ns], dtype=np.int64)
-
-
 def _cached(path: Path) -> BpeTables | None:
     try:
         with np.load(cache_path(path), allow_pickle=False) as data:
-            if not np.array_equal(data["stamp"], _stamp(path)):
+            if data["stamp"].tolist() != source_stamp(path):
                 return None
             return BpeTables(*(np.array(data[name]) for name in _FIELDS))
     except (OSError, KeyError, ValueError):
@@ -91,7 +86,7 @@ def write_cache(path: Path) -> None:
     target = cache_path(path)
     part = target.with_name(target.name + ".part.npz")
     arrays = {name: getattr(tables, name) for name in _FIELDS}
-    np.savez(part, stamp=_stamp(path), **arrays)
+    np.savez(part, stamp=np.array(source_stamp(path), dtype=np.int64), **arrays)
     part.replace(target)
 
 

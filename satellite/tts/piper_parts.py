@@ -28,7 +28,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from satellite.models.derived import make_in_child
+from satellite.models.derived import make_in_child, source_stamp
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +45,6 @@ def parts_dir(model: Path) -> Path:
     return model.with_name(model.name + ".parts")
 
 
-def _stamp(model: Path) -> dict[str, int]:
-    info = model.stat()
-    return {"size": info.st_size, "mtime_ns": info.st_mtime_ns}
-
-
 def cached_parts(model: Path) -> tuple[Path, Path, str] | None:
     """The encoder and decoder files and the latent tensor's name, when cut from this very
     file; None otherwise."""
@@ -58,7 +53,7 @@ def cached_parts(model: Path) -> tuple[Path, Path, str] | None:
         stamp = json.loads((folder / "stamp.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(stamp, dict) or stamp.get("model") != _stamp(model):
+    if not isinstance(stamp, dict) or stamp.get("model") != source_stamp(model):
         return None
     encoder, decoder = folder / "encoder.onnx", folder / "decoder.onnx"
     if not (encoder.is_file() and decoder.is_file() and isinstance(stamp.get("latent"), str)):
@@ -111,7 +106,7 @@ def cut(model: Path) -> None:
     extract_model(str(model), str(folder / "decoder.onnx.part"), [latent], [audio])
     for name in ("encoder.onnx", "decoder.onnx"):
         (folder / f"{name}.part").replace(folder / name)
-    stamp = {"model": _stamp(model), "latent": latent}
+    stamp = {"model": source_stamp(model), "latent": latent}
     (folder / "stamp.json").write_text(json.dumps(stamp), encoding="utf-8")
 
 
